@@ -1,0 +1,163 @@
+"""Configuration as a few small frozen dataclasses, merged in one explicit order:
+
+    defaults  <  config file (TOML)  <  environment (HOPQA_*)  <  flags
+
+The config file is `$HOPQA_CONFIG`, else `./hopqa.toml` when it exists. Its tables are named after the dataclasses
+(`[retrieval]`, `[hops]`, `[reader]`, `[llm]`, `[index]`). Index-level settings (the encoder model, its dimension,
+normalisation) are not configuration: they are read from the index's manifest.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import InputError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    model: str = DEFAULT_MODEL
+    faiss_factory: str = "Flat"  # exact inner product; any FAISS factory string ("HNSW32", "IVF64,PQ16x8", ...)
+    batch_size: int = 64
+    chunk_size: int = 2048  # passages encoded per resumable chunk
+    max_words: int = 120  # folder input: passage length bound (words)
+    overlap_words: int = 20  # folder input: overlap between consecutive passages
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    fusion: Literal["rrf", "mix"] = "rrf"
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    candidates: int = 100  # per retriever, before fusion
+
+
+@dataclass(frozen=True)
+class HopConfig:
+    max_hops: int = 4
+    k: int = 5  # passages read per hop
+    facts_per_hop: int = 3  # sentences kept per hop by the condenser
+    max_facts: int = 8  # facts kept in the running context
+    query_facts: int = 2  # condensed facts appended to the next query
+    final_k: int = 10  # length of the final evidence ranking
+    judge_threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    threshold: float = 0.15  # below this confidence the answer is "unanswerable"
+    max_answer_words: int = 8
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    url: str | None = None
+    model: str | None = None
+    api_key_env: str = "HOPQA_LLM_API_KEY"
+    timeout: float = 60.0
+    max_retries: int = 4
+    parse_retries: int = 2
+    temperature: float = 0.0
+    max_tokens: int = 512
+    json_mode: bool = True
+    cache_dir: str | None = None  # default: $HOPQA_HOME/llm-cache
+
+    def api_key(self) -> str | None:
+        return os.environ.get(self.api_key_env) or os.environ.get("HOPQA_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY")
+
+
+@dataclass(frozen=True)
+class Config:
+    index: IndexConfig = field(default_factory=IndexConfig)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    hops: HopConfig = field(default_factory=HopConfig)
+    reader: ReaderConfig = field(default_factory=ReaderConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            sub = getattr(self, f.name)
+            out[f.name] = {sf.name: getattr(sub, sf.name) for sf in fields(sub)}
+        return out
+
+
+_SECTIONS = {"index": IndexConfig, "retrieval": RetrievalConfig, "hops": HopConfig, "reader": ReaderConfig, "llm": LLMConfig}
+
+# Environment variables that map onto settings. HOPQA_LLM_API_KEY is read at call time, never stored in the config.
+_ENV = {
+    "HOPQA_MODEL": ("index", "model"),
+    "HOPQA_LLM_URL": ("llm", "url"),
+    "HOPQA_LLM_MODEL": ("llm", "model"),
+    "HOPQA_MAX_HOPS": ("hops", "max_hops"),
+}
+
+
+def hopqa_home() -> Path:
+    return Path(os.environ.get("HOPQA_HOME", ".")).expanduser()
+
+
+def index_root(override: str | Path | None = None) -> Path:
+    """Where named indexes live: the flag, else $HOPQA_INDEX_DIR, else $HOPQA_HOME/indexes, else ./indexes."""
+    if override:
+        return Path(override).expanduser()
+    if os.environ.get("HOPQA_INDEX_DIR"):
+        return Path(os.environ["HOPQA_INDEX_DIR"]).expanduser()
+    return hopqa_home() / "indexes"
+
+
+def _coerce(section: str, name: str, value: Any, source: str) -> Any:
+    cls = _SECTIONS[section]
+    default = getattr(cls(), name)
+    if default is None or isinstance(value, type(default)):
+        return value
+    try:
+        if isinstance(default, bool):
+            return str(value).lower() in ("1", "true", "yes", "on")
+        return type(default)(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{section}.{name} must be a {type(default).__name__}, got {value!r}", file=source) from None
+
+
+def _apply(cfg: Config, section: str, values: dict[str, Any], source: str) -> Config:
+    if section not in _SECTIONS:
+        raise InputError(f"unknown config section [{section}] (known: {', '.join(_SECTIONS)})", file=source)
+    known = {f.name for f in fields(_SECTIONS[section])}
+    clean = {}
+    for k, v in values.items():
+        if v is None:
+            continue
+        if k not in known:
+            raise InputError(f"unknown setting {section}.{k}", file=source)
+        clean[k] = _coerce(section, k, v, source)
+    return replace(cfg, **{section: replace(getattr(cfg, section), **clean)})
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, dict[str, Any]] | None = None) -> Config:
+    """Build the effective configuration: defaults, then the TOML file, then the environment, then `overrides` (flags)."""
+    cfg = Config()
+    path = path or os.environ.get("HOPQA_CONFIG") or ("hopqa.toml" if Path("hopqa.toml").exists() else None)
+    if path:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError("config file not found", file=str(p)) from None
+        except tomllib.TOMLDecodeError as e:
+            raise InputError(f"invalid TOML: {e}", file=str(p)) from None
+        for section, values in data.items():
+            if not isinstance(values, dict):
+                raise InputError(f"'{section}' must be a table", file=str(p))
+            cfg = _apply(cfg, section, values, str(p))
+    for var, (section, name) in _ENV.items():
+        if os.environ.get(var):
+            cfg = _apply(cfg, section, {name: os.environ[var]}, f"${var}")
+    for section, values in (overrides or {}).items():
+        cfg = _apply(cfg, section, values, "command line")
+    return cfg
