@@ -1,0 +1,36 @@
+"""The hopqa command line: a thin Typer layer over the `hopqa` library."""
+from __future__ import annotations
+
+import typer
+
+from . import index as index_cmd
+
+app = typer.Typer(
+    name="hopqa",
+    help="Multi-hop question answering and retrieval: index a corpus, ask questions, evaluate on MuSiQue-style data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(index_cmd.app, name="index")
+
+try:  # commands that arrive with later modules register themselves here
+    from . import ask as ask_cmd
+
+    app.command("ask")(ask_cmd.ask)
+except ImportError:  # pragma: no cover
+    pass
+try:
+    from . import eval as eval_cmd
+
+    app.command("eval")(eval_cmd.eval_)
+except ImportError:  # pragma: no cover
+    pass
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
