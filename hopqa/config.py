@@ -60,8 +60,10 @@ class LLMConfig:
     url: str | None = None
     model: str | None = None
     api_key_env: str = "HOPQA_LLM_API_KEY"
-    timeout: float = 60.0
-    max_retries: int = 4
+    timeout: float = 60.0  # seconds per HTTP request (connect, read, write)
+    max_retries: int = 4  # extra attempts after a connect error, a timeout, a 429 or a 5xx
+    backoff_base: float = 0.5  # first back-off (seconds); doubles per retry, with jitter
+    backoff_max: float = 30.0  # cap on any wait between retries, including a server's Retry-After
     parse_retries: int = 2
     temperature: float = 0.0
     max_tokens: int = 512

@@ -1,0 +1,452 @@
+"""A small, reliable client for any OpenAI-compatible chat-completions endpoint (Ollama, llama.cpp server, vLLM,
+LM Studio, OpenAI, ...), over httpx.
+
+Endpoint rule (`endpoint_url`): the configured url is a base url.
+  * no path at all (`http://localhost:11434`, trailing slash or not)  -> `/v1/chat/completions` is appended;
+  * a path ending in `/chat/completions`                               -> used as is;
+  * any other path (`.../v1`, `.../v1/`, `.../openai/v1`, `.../v1beta/openai`) -> `/chat/completions` is appended.
+So `http://localhost:11434` and `http://localhost:11434/v1` are the same endpoint. A query string is kept.
+
+Behaviour:
+  * `Authorization: Bearer <key>` is sent only when `config.api_key()` finds a key; the key is read per request and
+    never stored on the client, and it never appears in an exception, a log line, a repr, a cache entry or the usage
+    dict (server error bodies are scrubbed of it before they are quoted).
+  * JSON mode sends `response_format: {"type": "json_object"}`. A server that rejects it (HTTP 400/422 whose body
+    mentions response_format) gets the same request again without it, and this client stops sending it.
+  * Connect errors, timeouts, 408, 429 and 5xx are retried at most `config.max_retries` times, with exponential
+    back-off (`backoff_base * 2**n`, "equal jitter") capped at `backoff_max`. On 429/503 a `Retry-After` in seconds
+    (or an HTTP date) is honoured, also capped at `backoff_max`. Other HTTP errors fail at once.
+  * Every failure is a one-line `LLMError` naming the redacted endpoint url, e.g.
+    "cannot reach LLM endpoint http://127.0.0.1:11434/v1/chat/completions: connection refused (3 attempts)",
+    raised with its cause suppressed (no chained traceback carrying the request and its headers).
+  * A cache (`CallCache`) makes a rerun of the same calls free: replies are stored after a successful call (an
+    empty reply is not stored) and served with `cached=True`.
+  * `usage` counts chat() calls answered (live or cached), cached ones, tokens and seconds of live calls, HTTP requests
+    sent, retries and failed calls. Counters are protected by a lock; one client may be shared by worker threads
+    (httpx.Client is thread-safe).
+  * Proxies from the environment are ignored for loopback endpoints (localhost, 127.x, ::1), where a corporate proxy is
+    never wanted; other endpoints follow the usual HTTP(S)_PROXY / NO_PROXY variables.
+"""
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ..config import LLMConfig
+from ..errors import LLMError, LLMParseError
+from .cache import CallCache, cache_key
+from .parse import extract_json
+
+log = logging.getLogger("hopqa.llm")
+
+__all__ = ["ChatClient", "ChatResult", "endpoint_url"]
+
+_RETRY_STATUS = {408, 429}
+_MAX_QUOTE = 160  # characters of a server error body quoted in a message
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    cached: bool
+    finish_reason: str | None = None
+
+
+def endpoint_url(url: str) -> httpx.URL:
+    """The chat-completions url for a configured base url (see the module docstring for the rule)."""
+    try:
+        u = httpx.URL(url.strip())
+    except Exception:
+        raise LLMError(f"invalid LLM url {_redact_str(url)!r}") from None
+    if u.scheme not in ("http", "https") or not u.host:
+        raise LLMError(f"invalid LLM url {_redact_str(url)!r}: expected http(s)://host[:port][/v1]")
+    path = u.path.rstrip("/")
+    if not path:
+        path = "/v1/chat/completions"
+    elif not path.endswith("/chat/completions"):
+        path += "/chat/completions"
+    return u.copy_with(path=path)
+
+
+def _redact(u: httpx.URL) -> str:
+    """The url without user-info, query or fragment: safe to show and to log."""
+    return str(u.copy_with(username=None, password=None, query=None, fragment=None))
+
+
+def _redact_str(url: str) -> str:
+    s = str(url).strip()
+    if "@" in s:  # drop user-info, if any, without parsing
+        scheme, sep, rest = s.partition("://")
+        s = scheme + sep + rest.split("@", 1)[1] if sep else s.split("@", 1)[1]
+    return s.split("?", 1)[0][:200]
+
+
+def _one_line(s: str, limit: int = _MAX_QUOTE) -> str:
+    s = " ".join(str(s).split())
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1", "[::1]") or host.startswith("127.")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds, fractional accepted, or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _transport_reason(e: Exception) -> str:
+    if isinstance(e, httpx.TimeoutException):
+        kind = {
+            httpx.ConnectTimeout: "connect timed out",
+            httpx.ReadTimeout: "read timed out",
+            httpx.WriteTimeout: "write timed out",
+            httpx.PoolTimeout: "timed out waiting for a connection",
+        }.get(type(e), "timed out")
+        return kind
+    text = str(e) or type(e).__name__
+    low = text.lower()
+    if "refused" in low:
+        return "connection refused"
+    if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low:
+        return "unknown host"
+    if "reset" in low:
+        return "connection reset"
+    if isinstance(e, httpx.RemoteProtocolError):
+        return "server closed the connection"
+    if text.startswith("[Errno"):
+        text = text.split("]", 1)[-1]
+    return _one_line(text, 80).strip().lower() or type(e).__name__
+
+
+class ChatClient:
+    """Chat completions against `config.url` with `config.model`; see the module docstring."""
+
+    def __init__(self, config: LLMConfig, cache: CallCache | None = None):
+        if not config.url:
+            raise LLMError("no LLM endpoint configured: pass --llm-url or set HOPQA_LLM_URL")
+        self.config = config
+        self.cache = cache
+        self._endpoint = endpoint_url(config.url)
+        self.endpoint = _redact(self._endpoint)  # safe to show
+        self.model = config.model
+        self._lock = threading.Lock()
+        self._json_mode_ok = True
+        self._usage = {
+            "calls": 0,
+            "cached_calls": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "seconds": 0.0,
+            "http_requests": 0,
+            "retries": 0,
+            "errors": 0,
+        }
+        timeout = httpx.Timeout(config.timeout)
+        self._http = httpx.Client(
+            timeout=timeout,
+            trust_env=not _is_loopback(self._endpoint.host),
+            follow_redirects=False,
+            # TLS settings only matter for https; skipping them for http saves loading the CA bundle (~50 ms).
+            verify=self._endpoint.scheme == "https",
+            headers={"User-Agent": "hopqa"},
+        )
+
+    # -- housekeeping -------------------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return f"ChatClient(endpoint={self.endpoint!r}, model={self.model!r}, cache={self.cache!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "ChatClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        """A snapshot: calls, cached_calls, prompt_tokens, completion_tokens, seconds (+ http_requests, retries, errors)."""
+        with self._lock:
+            out = dict(self._usage)
+        out["seconds"] = round(out["seconds"], 3)
+        return out
+
+    @property
+    def json_mode_supported(self) -> bool:
+        return self._json_mode_ok
+
+    def _count(self, **delta: float) -> None:
+        with self._lock:
+            for k, v in delta.items():
+                self._usage[k] += v
+
+    def _scrub(self, text: str) -> str:
+        """`text` without the API key (or the url's password), whatever a server chose to echo."""
+        secrets = [self.config.api_key(), self._endpoint.password]
+        for s in secrets:
+            if s and len(s) >= 4:
+                text = text.replace(s, "***")
+        return text
+
+    def _error(self, message: str) -> LLMError:
+        self._count(errors=1)
+        return LLMError(self._scrub(_one_line(message, 400)))
+
+    # -- the call -----------------------------------------------------------------------------------------------
+
+    def chat(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        json_mode: bool | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        use_cache: bool = True,
+    ) -> ChatResult:
+        """One chat completion. Unset options come from the config. Raises LLMError (one line) on failure."""
+        json_mode = self.config.json_mode if json_mode is None else bool(json_mode)
+        temperature = self.config.temperature if temperature is None else float(temperature)
+        max_tokens = self.config.max_tokens if max_tokens is None else int(max_tokens)
+        _check_messages(messages)
+        t0 = time.perf_counter()
+
+        key = None
+        if self.cache is not None and use_cache:
+            key = cache_key(self.endpoint, self.model, messages, temperature, max_tokens, json_mode)
+            entry = self.cache.get(key)
+            if entry is not None:
+                self._count(calls=1, cached_calls=1)
+                return ChatResult(
+                    text=entry["text"],
+                    prompt_tokens=int(entry.get("prompt_tokens") or 0),
+                    completion_tokens=int(entry.get("completion_tokens") or 0),
+                    seconds=time.perf_counter() - t0,
+                    cached=True,
+                    finish_reason=entry.get("finish_reason"),
+                )
+
+        payload: dict[str, Any] = {
+            "messages": messages,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "stream": False,
+        }
+        if self.model:
+            payload["model"] = self.model
+        data = self._post(payload, json_mode)
+        text, finish = _content(data)
+        if text is None:
+            raise self._error(f"LLM endpoint {self.endpoint} answered without a message: {_describe(data)}")
+        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        p_tok, c_tok = _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens"))
+        seconds = time.perf_counter() - t0
+        self._count(calls=1, prompt_tokens=p_tok, completion_tokens=c_tok, seconds=seconds)
+        if key is not None and text.strip():
+            try:
+                self.cache.put(key, {  # type: ignore[union-attr]
+                    "endpoint": self.endpoint,
+                    "model": self.model,
+                    "text": text,
+                    "prompt_tokens": p_tok,
+                    "completion_tokens": c_tok,
+                    "seconds": round(seconds, 3),
+                    "finish_reason": finish,
+                })
+            except OSError as e:  # a cache that cannot be written must not fail the call
+                log.warning("LLM cache not written (%s): %s", self.cache, _one_line(str(e), 120))
+        return ChatResult(text, p_tok, c_tok, seconds, False, finish)
+
+    def chat_json(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        expect: type | None = dict,
+        retries: int | None = None,
+        **options: Any,
+    ) -> tuple[Any, ChatResult]:
+        """chat() then extract_json(); on a parse error, ask again (at most `retries`, default config.parse_retries)
+        with the bad reply and a correction appended to the conversation. Returns (value, last ChatResult)."""
+        retries = self.config.parse_retries if retries is None else max(0, int(retries))
+        convo = list(messages)
+        for attempt in range(retries + 1):
+            result = self.chat(convo, **options)
+            try:
+                return extract_json(result.text, expect=expect), result
+            except LLMParseError as e:
+                reason = getattr(e, "reason", str(e))
+                if result.finish_reason == "length":
+                    reason += "; the reply hit max_tokens, so keep it shorter"
+                if attempt == retries:
+                    raise LLMParseError(f"{e} [after {retries + 1} replies]") from None
+                want = "JSON object" if expect is dict else "JSON array" if expect is list else "JSON value"
+                convo = convo + [
+                    {"role": "assistant", "content": result.text[:2000]},
+                    {"role": "user", "content": f"Your reply could not be parsed ({reason}). "
+                                                f"Reply again with only the {want} in the requested shape, no prose."},
+                ]
+        raise AssertionError("unreachable")
+
+    def _post(self, payload: dict[str, Any], json_mode: bool) -> dict[str, Any]:
+        """POST with retries; the decoded JSON body of a 2xx answer."""
+        cfg = self.config
+        attempts = max(0, int(cfg.max_retries)) + 1
+        fallback_done = False
+        attempt = 0
+        while True:
+            body = dict(payload)
+            use_json = json_mode and self._json_mode_ok
+            if use_json:
+                body["response_format"] = {"type": "json_object"}
+            headers = {"Content-Type": "application/json", "Accept": "application/json"}
+            key = cfg.api_key()
+            if key:
+                headers["Authorization"] = f"Bearer {key}"
+            wait_hint: float | None = None
+            self._count(http_requests=1)
+            log.debug("POST %s model=%s attempt=%d/%d", self.endpoint, self.model, attempt + 1, attempts)
+            try:
+                resp = self._http.post(self._endpoint, json=body, headers=headers)
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as e:
+                reason = _transport_reason(e)
+                if isinstance(e, httpx.TimeoutException):
+                    failure = f"LLM endpoint {self.endpoint} timed out ({reason} after {cfg.timeout:g}s)"
+                else:
+                    failure = f"cannot reach LLM endpoint {self.endpoint}: {reason}"
+            except httpx.HTTPError as e:  # invalid url, unsupported protocol, too many redirects...
+                raise self._error(f"LLM endpoint {self.endpoint}: {_transport_reason(e)}") from None
+            else:
+                status = resp.status_code
+                if 200 <= status < 300:
+                    try:
+                        data = resp.json()
+                    except ValueError:
+                        raise self._error(
+                            f"LLM endpoint {self.endpoint} answered HTTP {status} with a body that is not JSON: "
+                            f"{_one_line(resp.text, 80)!r}") from None
+                    if not isinstance(data, dict):
+                        raise self._error(f"LLM endpoint {self.endpoint} answered HTTP {status} with unexpected JSON")
+                    return data
+                detail = _error_detail(resp)
+                if (use_json and not fallback_done and status in (400, 422)
+                        and ("response_format" in resp.text.lower() or "json_object" in resp.text.lower())):
+                    with self._lock:
+                        self._json_mode_ok = False
+                    fallback_done = True
+                    log.info("LLM endpoint %s rejects response_format; retrying without JSON mode", self.endpoint)
+                    continue
+                failure = f"LLM endpoint {self.endpoint} answered HTTP {status}: {detail}"
+                if status not in _RETRY_STATUS and status < 500:
+                    hint = ""
+                    if status in (401, 403):
+                        hint = f" (check the API key in ${cfg.api_key_env})"
+                    elif status == 404:
+                        hint = " (check --llm-url and --llm-model)"
+                    raise self._error(failure + hint) from None
+                if status in (429, 503):
+                    wait_hint = _retry_after(resp.headers.get("retry-after"))
+            if attempt + 1 >= attempts:
+                suffix = f" ({attempts} attempt{'s' if attempts != 1 else ''})"
+                if failure.startswith("LLM endpoint") and "answered HTTP" in failure:
+                    failure = failure.replace(" answered ", " keeps failing: ", 1)
+                raise self._error(failure + suffix) from None
+            delay = self._backoff(attempt, wait_hint)
+            log.warning("%s; retry %d/%d in %.2fs", self._scrub(_one_line(failure, 300)), attempt + 1,
+                        attempts - 1, delay)
+            self._count(retries=1)
+            time.sleep(delay)
+            attempt += 1
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        cap = max(0.0, float(self.config.backoff_max))
+        if retry_after is not None:
+            return min(retry_after, cap)
+        base = max(0.0, float(self.config.backoff_base)) * (2 ** attempt)
+        base = min(base, cap)
+        return base / 2 + random.random() * base / 2
+
+
+def _check_messages(messages: Any) -> None:
+    if not isinstance(messages, list) or not messages:
+        raise ValueError("messages must be a non-empty list of {'role', 'content'} dicts")
+    for m in messages:
+        if not isinstance(m, dict) or "role" not in m or "content" not in m:
+            raise ValueError("each message must be a dict with 'role' and 'content'")
+
+
+def _int(v: Any) -> int:
+    try:
+        return max(0, int(v))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _content(data: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(text, finish_reason) of the first choice; text None when there is no message at all, "" when empty."""
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return None, None
+    choice = choices[0]
+    msg = choice.get("message")
+    if not isinstance(msg, dict):
+        text = choice.get("text")  # legacy completions shape
+        return (text if isinstance(text, str) else None), choice.get("finish_reason")
+    content = msg.get("content")
+    if content is None:
+        content = ""
+    elif isinstance(content, list):  # content parts
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    elif not isinstance(content, str):
+        content = str(content)
+    return content, choice.get("finish_reason")
+
+
+def _describe(data: dict[str, Any]) -> str:
+    err = data.get("error")
+    if isinstance(err, dict) and err.get("message"):
+        return _one_line(str(err["message"]))
+    if isinstance(err, str):
+        return _one_line(err)
+    return "no 'choices' in the response"
+
+
+def _error_detail(resp: httpx.Response) -> str:
+    """A short quote of an error body: the OpenAI-style error message when there is one."""
+    try:
+        data = resp.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        err = data.get("error", data.get("message", data.get("detail")))
+        if isinstance(err, dict):
+            err = err.get("message") or err
+        if err:
+            return _one_line(err if isinstance(err, str) else json.dumps(err))
+    text = _one_line(resp.text)
+    return text or resp.reason_phrase or "no body"
