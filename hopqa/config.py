@@ -31,9 +31,9 @@ class IndexConfig:
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    fusion: Literal["rrf", "mix"] = "rrf"
+    fusion: Literal["rrf", "mix"] = "mix"
     rrf_k: int = 60
-    dense_weight: float = 1.0
+    dense_weight: float = 2.0
     bm25_weight: float = 1.0
     candidates: int = 100  # per retriever, before fusion
 
@@ -41,12 +41,17 @@ class RetrievalConfig:
 @dataclass(frozen=True)
 class HopConfig:
     max_hops: int = 4
-    k: int = 5  # passages read per hop
-    facts_per_hop: int = 3  # sentences kept per hop by the condenser
+    k: int = 10  # passages retrieved per hop (its ranking)
+    read: int = 2  # of those, passages read (condensed) per hop; never read again by a later hop
+    facts_per_passage: int = 1  # sentences kept from each passage read
+    facts_per_hop: int = 2  # facts kept per hop
     max_facts: int = 8  # facts kept in the running context
-    query_facts: int = 2  # condensed facts appended to the next query
+    query_facts: int = 1  # newest facts whose bridge entities extend the next query
+    query_entities: int = 4  # bridge entities added to the next query
     final_k: int = 10  # length of the final evidence ranking
-    judge_threshold: float = 0.5
+    min_hops: int = 2  # decomposition-free mode: hops before JUDGE may stop on a confident answer
+    judge_threshold: float = 0.5  # decomposition-free mode: reader confidence that ends the search
+    retries: int = 1  # REVISE_SEARCH: searches again per sub-question before giving up on it
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,217 @@
+"""The explicit finite-state machine that drives multi-hop answering, in the spirit of SG-FSM.
+
+    DECOMPOSE -> REVISE_DECOMPOSITION -> SEARCH -> REVISE_SEARCH -> JUDGE -> (SEARCH | ANSWER | UNANSWERABLE) -> DONE
+
+The transition table `TRANSITIONS` is the one place that says which event of which state leads where; `describe()`
+prints it (`hopqa ask --show-fsm`). A policy (local rules, or an LLM) fills the states: each handler does its work on
+the shared `Context` and returns an event. Every transition is recorded in the trace. The retrieval hop itself
+(`Context.run_hop`) is the same for every policy.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from .config import Config
+from .hops import Condenser, Retriever, interleave
+from .types import Answer, Fact, Hit, HopTrace, Transition
+
+
+class State(str, Enum):
+    DECOMPOSE = "DECOMPOSE"
+    REVISE_DECOMPOSITION = "REVISE_DECOMPOSITION"
+    SEARCH = "SEARCH"
+    REVISE_SEARCH = "REVISE_SEARCH"
+    JUDGE = "JUDGE"
+    ANSWER = "ANSWER"
+    UNANSWERABLE = "UNANSWERABLE"
+    DONE = "DONE"
+
+
+S = State
+#: (state, event) -> next state. Nothing else decides where the machine goes.
+TRANSITIONS: dict[tuple[State, str], State] = {
+    (S.DECOMPOSE, "decomposed"): S.REVISE_DECOMPOSITION,
+    (S.DECOMPOSE, "no_decomposition"): S.SEARCH,
+    (S.REVISE_DECOMPOSITION, "valid"): S.SEARCH,
+    (S.REVISE_DECOMPOSITION, "revised"): S.REVISE_DECOMPOSITION,
+    (S.REVISE_DECOMPOSITION, "invalid"): S.SEARCH,
+    (S.SEARCH, "retrieved"): S.REVISE_SEARCH,
+    (S.SEARCH, "exhausted"): S.JUDGE,
+    (S.REVISE_SEARCH, "accepted"): S.JUDGE,
+    (S.REVISE_SEARCH, "retry"): S.SEARCH,
+    (S.REVISE_SEARCH, "rejected"): S.JUDGE,
+    (S.JUDGE, "next"): S.SEARCH,
+    (S.JUDGE, "sufficient"): S.ANSWER,
+    (S.JUDGE, "max_hops"): S.ANSWER,
+    (S.JUDGE, "no_progress"): S.ANSWER,
+    (S.JUDGE, "insufficient"): S.UNANSWERABLE,
+    (S.ANSWER, "answered"): S.DONE,
+    (S.ANSWER, "unsupported"): S.UNANSWERABLE,
+    (S.UNANSWERABLE, "done"): S.DONE,
+}
+
+EVENT_HELP = {
+    "decomposed": "the question was split into sub-questions with #k references",
+    "no_decomposition": "no decomposition (single-shot, or no rule applies): decomposition-free condensed hops",
+    "valid": "every sub-question after the first refers only to earlier answers",
+    "revised": "the decomposition was repaired; check it again",
+    "invalid": "the decomposition cannot be repaired: fall back to decomposition-free hops",
+    "retrieved": "a hop retrieved passages and condensed them into facts",
+    "exhausted": "the hop found nothing new",
+    "accepted": "the sub-answer occurs in a kept fact and links the chain",
+    "retry": "the sub-answer is unsupported: search again (next candidate or reformulated query)",
+    "rejected": "no supported sub-answer after the allowed retries",
+    "next": "more evidence is needed: next hop",
+    "sufficient": "the evidence answers the question",
+    "max_hops": "the hop budget is spent",
+    "no_progress": "the last hop added no new fact",
+    "insufficient": "the evidence cannot answer the question",
+    "answered": "a supported answer was extracted",
+    "unsupported": "no answer above the confidence threshold",
+    "done": "finished",
+}
+
+
+def describe() -> str:
+    """The transition table as text, one row a transition."""
+    rows = [f"{'state':22s} {'event':18s} {'next state':22s} meaning"]
+    for (state, event), target in TRANSITIONS.items():
+        rows.append(f"{state.value:22s} {event:18s} {target.value:22s} {EVENT_HELP.get(event, '')}")
+    return "\n".join(rows)
+
+
+@dataclass
+class Context:
+    """Everything the machine knows about one question while answering it."""
+
+    question: str
+    config: Config
+    retriever: Retriever
+    condenser: Condenser
+    sub_questions: list[str] = field(default_factory=list)
+    decomposition_rule: str | None = None
+    step: int = 0  # index of the pending sub-question
+    sub_answers: dict[int, str] = field(default_factory=dict)  # 1-based, as in #k
+    sub_support: dict[int, list[str]] = field(default_factory=dict)
+    facts: list[Fact] = field(default_factory=list)
+    read_rows: set[int] = field(default_factory=set)  # passages already read: never read twice
+    hops: list[HopTrace] = field(default_factory=list)
+    retries: int = 0
+    pending_query: str | None = None  # a reformulated query for the next SEARCH
+    new_facts_last_hop: int = 0
+    answer: str = "unanswerable"
+    answerable: bool = False
+    confidence: float = 0.0
+    answer_support: list[str] = field(default_factory=list)
+    transitions: list[Transition] = field(default_factory=list)
+    scratch: dict[str, Any] = field(default_factory=dict)  # policy-private state
+
+    @property
+    def decomposed(self) -> bool:
+        return bool(self.sub_questions)
+
+    @property
+    def hops_left(self) -> int:
+        return self.config.hops.max_hops - len(self.hops)
+
+    def run_hop(self, query: str, *, state: State, sub_question: str | None, goal: str) -> HopTrace:
+        """One condensed retrieval hop: retrieve unread passages, condense the best into facts, record the trace."""
+        t0 = time.perf_counter()
+        h = self.config.hops
+        hop_no = len(self.hops) + 1
+        depth = max(h.k, h.final_k)
+        hits = self.retriever.search(query, depth, exclude=self.read_rows, hop=hop_no)
+        read = hits[: h.read]
+        facts = self.condenser.condense(read, goal, hop=hop_no, per_passage=h.facts_per_passage,
+                                        limit=h.facts_per_hop)
+        known = {(f.passage_id, f.text) for f in self.facts}
+        new = [f for f in facts if (f.passage_id, f.text) not in known]
+        self.facts.extend(new)
+        self.facts = sorted(self.facts, key=lambda f: -f.score)[: h.max_facts] if len(self.facts) > h.max_facts else self.facts
+        self.read_rows.update(x.row for x in read)
+        self.new_facts_last_hop = len(new)
+        trace = HopTrace(hop_no, state.value, sub_question, query, hits, facts, seconds=time.perf_counter() - t0)
+        self.hops.append(trace)
+        return trace
+
+    def ranking(self) -> list[Hit]:
+        """The final evidence ranking: the hops' rankings merged round-robin."""
+        return interleave([hop.hits for hop in self.hops], self.config.hops.final_k)
+
+    def evidence(self) -> list[Hit]:
+        """The evidence chain: the passages behind the sub-answers and the answer, else the top passage of each hop."""
+        ids: list[str] = []
+        for k in sorted(self.sub_support):
+            ids += self.sub_support[k]
+        ids += self.answer_support
+        if not ids:
+            ids = [hop.hits[0].id for hop in self.hops if hop.hits]
+        by_id = {x.id: x for hop in self.hops for x in hop.hits}
+        out, seen = [], set()
+        for i in ids:
+            if i in by_id and i not in seen:
+                seen.add(i)
+                out.append(by_id[i])
+        return out
+
+
+class Policy(Protocol):
+    """Fills the states. Each handler works on the context and returns an event of TRANSITIONS."""
+
+    name: str
+
+    def decompose(self, ctx: Context) -> str: ...
+    def revise_decomposition(self, ctx: Context) -> str: ...
+    def search(self, ctx: Context) -> str: ...
+    def revise_search(self, ctx: Context) -> str: ...
+    def judge(self, ctx: Context) -> str: ...
+    def answer(self, ctx: Context) -> str: ...
+    def unanswerable(self, ctx: Context) -> str: ...
+    def usage(self) -> dict[str, Any]: ...
+
+
+class MachineError(RuntimeError):
+    pass
+
+
+def run(question: str, policy: Policy, ctx: Context, max_steps: int = 64) -> Answer:
+    """Drive the machine from DECOMPOSE to DONE and return the answer with its full trace."""
+    t0 = time.perf_counter()
+    handlers = {
+        S.DECOMPOSE: policy.decompose,
+        S.REVISE_DECOMPOSITION: policy.revise_decomposition,
+        S.SEARCH: policy.search,
+        S.REVISE_SEARCH: policy.revise_search,
+        S.JUDGE: policy.judge,
+        S.ANSWER: policy.answer,
+        S.UNANSWERABLE: policy.unanswerable,
+    }
+    state = S.DECOMPOSE
+    for _ in range(max_steps):
+        if state is S.DONE:
+            break
+        event = handlers[state](ctx)
+        target = TRANSITIONS.get((state, event))
+        if target is None:
+            raise MachineError(f"policy {policy.name} returned event '{event}' that state {state.value} does not have")
+        ctx.transitions.append(Transition(state.value, target.value, event))
+        state = target
+    else:
+        raise MachineError(f"the machine did not finish within {max_steps} steps")
+    ranking = ctx.ranking()
+    return Answer(
+        question=question,
+        answer=ctx.answer if ctx.answerable else "unanswerable",
+        answerable=ctx.answerable,
+        confidence=ctx.confidence,
+        hops=ctx.hops,
+        evidence=ctx.evidence() if ctx.answerable else [],
+        ranking=ranking,
+        transitions=ctx.transitions,
+        sub_questions=list(ctx.sub_questions),
+        timings={"total_seconds": time.perf_counter() - t0, "retrieval_seconds": sum(h.seconds for h in ctx.hops)},
+        usage=policy.usage(),
+    )

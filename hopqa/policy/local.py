@@ -1,0 +1,166 @@
+"""The offline policy: rules and an extractive reader fill the states; no LLM.
+
+- DECOMPOSE: the rule-based decomposer (`hopqa.decompose`); when no rule applies, decomposition-free hops.
+- REVISE_DECOMPOSITION: #k references must point backwards and every later step must use an earlier answer.
+- SEARCH: a condensed retrieval hop. Query: the pending sub-question with earlier answers substituted, plus the bridge
+  entities of the newest facts (decomposition-free: the question plus those entities).
+- REVISE_SEARCH: the sub-answer must occur in a kept fact with enough confidence; otherwise retry with the reader's
+  next candidate, then with a reformulated query, then give the step up.
+- JUDGE: stop when every sub-question is answered, when a hop adds no new fact, on a confident answer after
+  `min_hops` (decomposition-free), or at `max_hops`.
+- ANSWER: the last sub-answer, else the reader over all kept facts; "unanswerable" below the reader's threshold.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..fsm import Context, State
+from ..hops import next_query
+
+_REF = re.compile(r"#(\d+)")
+
+
+def _refs(q: str) -> list[int]:
+    return [int(m) for m in _REF.findall(q)]
+
+
+def _norm(s: str) -> str:
+    return " ".join(re.findall(r"\w+", s.lower()))
+
+
+class LocalPolicy:
+    name = "local"
+
+    # -- DECOMPOSE -----------------------------------------------------------------------------------------------------
+    def decompose(self, ctx: Context) -> str:
+        if ctx.config.hops.max_hops <= 1:
+            ctx.scratch["why_no_decomposition"] = "max_hops=1: single-shot retrieval"
+            return "no_decomposition"
+        from ..decompose import decompose
+
+        d = decompose(ctx.question, max_steps=ctx.config.hops.max_hops)
+        if d is None or len(d.sub_questions) < 2:
+            return "no_decomposition"
+        ctx.sub_questions = list(d.sub_questions)
+        ctx.decomposition_rule = d.rule
+        return "decomposed"
+
+    def revise_decomposition(self, ctx: Context) -> str:
+        qs = ctx.sub_questions
+        ok = bool(qs) and not _refs(qs[0]) and all(
+            _refs(q) and all(1 <= r <= i for r in _refs(q)) for i, q in enumerate(qs) if i > 0)
+        if ok and len(qs) <= ctx.config.hops.max_hops:
+            return "valid"
+        ctx.scratch["dropped_decomposition"] = list(qs)
+        ctx.sub_questions = []
+        return "invalid"
+
+    # -- SEARCH --------------------------------------------------------------------------------------------------------
+    def _pending(self, ctx: Context) -> str | None:
+        if not ctx.decomposed or ctx.step >= len(ctx.sub_questions):
+            return None
+        from ..decompose import substitute
+
+        return substitute(ctx.sub_questions[ctx.step], ctx.sub_answers)
+
+    def search(self, ctx: Context) -> str:
+        h = ctx.config.hops
+        sub_q = self._pending(ctx)
+        newest = ctx.hops[-1].facts[: h.query_facts] if ctx.hops else []
+        if ctx.pending_query:
+            query, ctx.pending_query = ctx.pending_query, None
+        elif sub_q is not None:
+            # Bridge entities only while the sub-question still has an unresolved #k.
+            query = next_query(sub_q, newest, limit=h.query_entities) if _refs(sub_q) else sub_q
+        elif not ctx.hops:
+            query = ctx.question
+        else:
+            query = next_query(ctx.question, newest, limit=h.query_entities)
+        hop = ctx.run_hop(query, state=State.SEARCH, sub_question=sub_q, goal=sub_q or ctx.question)
+        return "retrieved" if hop.hits else "exhausted"
+
+    # -- REVISE_SEARCH -------------------------------------------------------------------------------------------------
+    def revise_search(self, ctx: Context) -> str:
+        from ..reader import read
+
+        hop = ctx.hops[-1]
+        sub_q = hop.sub_question
+        if sub_q is None:  # decomposition-free: the facts themselves are the result
+            return "accepted"
+        facts = hop.facts + [f for f in ctx.facts if f not in hop.facts]
+        exclude = [a for a in ctx.sub_answers.values()] + ctx.scratch.get("rejected", [])
+        res = read(sub_q, facts, config=ctx.config.reader, exclude=exclude)
+        fact_text = " ".join(_norm(f.text) for f in facts)
+        supported = res.answerable and _norm(res.text) and _norm(res.text) in fact_text
+        if supported:
+            k = ctx.step + 1
+            ctx.sub_answers[k] = res.text
+            ctx.sub_support[k] = list(res.passage_ids)
+            ctx.scratch.setdefault("confidence", {})[k] = res.confidence
+            hop.sub_answer = res.text
+            ctx.step += 1
+            ctx.retries = 0
+            return "accepted"
+        if ctx.retries < ctx.config.hops.retries and ctx.hops_left > 0:
+            ctx.retries += 1
+            # Reformulate: the whole question plus the bridge entities of what we have read.
+            ctx.pending_query = next_query(ctx.question, ctx.facts[:2], sub_question=sub_q,
+                                           limit=ctx.config.hops.query_entities)
+            return "retry"
+        # Give the step up: keep the best guess so the chain can go on, but mark it unsupported.
+        k = ctx.step + 1
+        if res.candidates:
+            ctx.sub_answers[k] = res.candidates[0].text
+            hop.sub_answer = res.candidates[0].text
+        ctx.scratch.setdefault("unsupported_steps", []).append(k)
+        ctx.step += 1
+        ctx.retries = 0
+        return "rejected"
+
+    # -- JUDGE ---------------------------------------------------------------------------------------------------------
+    def judge(self, ctx: Context) -> str:
+        h = ctx.config.hops
+        if ctx.decomposed:
+            if ctx.step >= len(ctx.sub_questions):
+                return "sufficient"
+            return "next" if ctx.hops_left > 0 else "max_hops"
+        if ctx.hops_left <= 0:
+            return "max_hops"
+        if ctx.new_facts_last_hop == 0:
+            return "no_progress"
+        if len(ctx.hops) >= h.min_hops:
+            from ..reader import read
+
+            res = read(ctx.question, ctx.facts, config=ctx.config.reader)
+            ctx.scratch["judge_confidence"] = res.confidence
+            if res.answerable and res.confidence >= h.judge_threshold:
+                return "sufficient"
+        return "next"
+
+    # -- ANSWER --------------------------------------------------------------------------------------------------------
+    def answer(self, ctx: Context) -> str:
+        from ..reader import read
+
+        if ctx.decomposed and ctx.sub_answers:
+            last = len(ctx.sub_questions)
+            unsupported = set(ctx.scratch.get("unsupported_steps", []))
+            if last in ctx.sub_answers and last not in unsupported:
+                ctx.answer = ctx.sub_answers[last]
+                ctx.answer_support = list(ctx.sub_support.get(last, []))
+                # The chain's confidence is its weakest link.
+                ctx.confidence = min(ctx.scratch.get("confidence", {}).values(), default=0.0)
+                ctx.answerable = ctx.confidence >= ctx.config.reader.threshold
+                return "answered" if ctx.answerable else "unsupported"
+        res = read(ctx.question, ctx.facts, config=ctx.config.reader)
+        ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence, list(res.passage_ids)
+        ctx.answerable = bool(res.answerable and res.confidence >= ctx.config.reader.threshold)
+        return "answered" if ctx.answerable else "unsupported"
+
+    def unanswerable(self, ctx: Context) -> str:
+        ctx.answerable = False
+        return "done"
+
+    def usage(self) -> dict[str, Any]:
+        return {}
+

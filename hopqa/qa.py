@@ -1,0 +1,72 @@
+"""Answering questions: the `Asker` keeps an index, its condenser and a policy loaded, and runs the FSM per question."""
+from __future__ import annotations
+
+import time
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .config import Config, load_config
+from .errors import InputError
+from .fsm import Context, Policy, run
+from .hops import Condenser, Retriever
+from .index import HybridIndex, Mode, open_index
+from .types import Answer, Hit
+
+
+def make_policy(name: str, config: Config) -> Policy:
+    if name == "local":
+        from .policy.local import LocalPolicy
+
+        return LocalPolicy()
+    if name == "llm":
+        from .policy.llm import LLMPolicy
+
+        return LLMPolicy(config.llm)
+    raise InputError(f"unknown policy '{name}' (choose local or llm)", field="policy")
+
+
+class Asker:
+    """Answer many questions against one index with the model loaded once."""
+
+    def __init__(self, index: HybridIndex | str, config: Config | None = None, policy: str | Policy = "local"):
+        self.index = open_index(index) if isinstance(index, str) else index
+        self.config = config or load_config()
+        self.policy = make_policy(policy, self.config) if isinstance(policy, str) else policy
+        self.condenser = Condenser(self.index)
+
+    def ask(self, question: str, *, allowed: Sequence[str] | np.ndarray | None = None) -> Answer:
+        """Answer one question; `allowed` (passage ids or rows) restricts retrieval to those passages."""
+        if not isinstance(question, str) or not question.strip():
+            raise InputError("empty question", field="question")
+        rows = None
+        if allowed is not None:
+            rows = allowed if isinstance(allowed, np.ndarray) else self.index.rows_of(allowed)
+        retriever = Retriever(self.index, self.config.retrieval, rows)
+        ctx = Context(question.strip(), self.config, retriever, self.condenser)
+        t0 = time.perf_counter()
+        answer = run(question.strip(), self.policy, ctx)
+        answer.timings["total_seconds"] = time.perf_counter() - t0
+        answer.config = {"policy": self.policy.name, "index": str(self.index.path), "model": self.index.model,
+                         "retrieval": self.config.to_dict()["retrieval"], "hops": self.config.to_dict()["hops"]}
+        return answer
+
+    def single_shot(self, question: str, mode: Mode = "hybrid", k: int | None = None,
+                    allowed: Sequence[str] | np.ndarray | None = None) -> list[Hit]:
+        """A single-shot baseline ranking (BM25, dense or hybrid) with the same retrieval settings."""
+        rows = None
+        if allowed is not None:
+            rows = allowed if isinstance(allowed, np.ndarray) else self.index.rows_of(allowed)
+        return Retriever(self.index, self.config.retrieval, rows, mode).search(question, k or self.config.hops.final_k)
+
+
+def ask(question: str, index: str | HybridIndex, *, config: Config | None = None, policy: str = "local") -> Answer:
+    """One-off convenience: open the index, answer one question."""
+    return Asker(index, config, policy).ask(question)
+
+
+def ask_many(questions: Iterable[str], index: str | HybridIndex, *, config: Config | None = None,
+             policy: str = "local") -> Iterable[Answer]:
+    asker = Asker(index, config, policy)
+    for q in questions:
+        yield asker.ask(q)
