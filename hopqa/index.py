@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import time
@@ -187,14 +188,23 @@ def _encode_resumable(encoder: Encoder, texts: Sequence[str], work: Path, config
     return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32), resumed, encode_seconds
 
 
-def _make_faiss(factory: str, vectors: np.ndarray):
+def _faiss_reason(e: Exception) -> str:
+    """FAISS errors read "Error in <C++ signature> at <file>:<line>: <reason>"; keep the reason."""
+    msg = " ".join(str(e).split())
+    return re.sub(r"^Error in .*? at \S+:\d+: (Error: )?", "", msg)[:200]
+
+
+def _new_faiss(factory: str, dim: int):
     import faiss
 
-    dim = vectors.shape[1]
     try:
-        index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
+        return faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as e:
-        raise InputError(f"bad FAISS factory string '{factory}': {str(e).strip().splitlines()[-1][:160]}", field="faiss_factory") from None
+        raise InputError(f"bad FAISS factory string '{factory}': {_faiss_reason(e)}", field="faiss_factory") from None
+
+
+def _make_faiss(factory: str, vectors: np.ndarray):
+    index = _new_faiss(factory, vectors.shape[1])
     if not index.is_trained:
         if len(vectors) == 0:
             raise InputError(f"FAISS index '{factory}' needs training vectors, the corpus is empty", field="faiss_factory")
@@ -202,7 +212,7 @@ def _make_faiss(factory: str, vectors: np.ndarray):
             index.train(vectors)
         except RuntimeError as e:
             raise InputError(f"FAISS index '{factory}' cannot be trained on {len(vectors)} vectors: "
-                             f"{str(e).strip().splitlines()[-1][:160]}", field="faiss_factory") from None
+                             f"{_faiss_reason(e)}", field="faiss_factory") from None
     if len(vectors):
         index.add(vectors)
     return index
@@ -289,8 +299,11 @@ def build_index(sources: Sequence[CorpusSource] | Corpus, path: str | Path, *, c
     corpus = sources if isinstance(sources, Corpus) else read_corpus(sources, max_words=config.max_words,
                                                                       overlap_words=config.overlap_words)
     if not corpus.passages:
-        raise InputError("empty corpus: no passages found", file=", ".join(corpus.sources) or None)
+        # corpus.sources entries read "PATH:FORMAT"; name the files only (the format suffix looked like a line number)
+        raise InputError("empty corpus: no passages found",
+                         file=", ".join(s.rsplit(":", 1)[0] for s in corpus.sources) or None)
     enc = encoder or load_encoder(config.model)
+    _new_faiss(config.faiss_factory, enc.dim)  # a bad factory string fails now, not after minutes of encoding
     model = canonical_model_name(enc.name)
     fingerprint = corpus.fingerprint()
     key = hashlib.sha256(f"{fingerprint}|{model}|{config.chunk_size}".encode()).hexdigest()[:12]
@@ -368,8 +381,8 @@ def add_to_index(path: str | Path, sources: Sequence[CorpusSource], *, progress:
 # Reading
 
 
-def _rebuild_hint(path: Path) -> str:
-    return f"rebuild it with `hopqa index build CORPUS --name {path.name} --overwrite`"
+def _rebuild_hint(path: Path, extra: str = "") -> str:
+    return f"rebuild it with `hopqa index build CORPUS --name {path.name} --overwrite{extra}`"
 
 
 def read_manifest(path: Path) -> dict:
@@ -541,7 +554,7 @@ def open_index(name_or_path: str | Path, *, model: str | None = None, root: str 
     m = read_manifest(path)
     if model is not None and canonical_model_name(model) != m["encoder"]["name"]:
         raise ModelError(f"index {path} was built with model '{m['encoder']['name']}', not '{model}'; "
-                         f"query it with its own model or {_rebuild_hint(path)} --model {model}")
+                         f"query it with its own model or {_rebuild_hint(path, f' --model {model}')}")
     if encoder is not None and canonical_model_name(encoder.name) != m["encoder"]["name"]:
         raise ModelError(f"index {path} was built with model '{m['encoder']['name']}', not '{encoder.name}'")
     try:
