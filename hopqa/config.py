@@ -31,6 +31,7 @@ class IndexConfig:
 
 @dataclass(frozen=True)
 class RetrievalConfig:
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     fusion: Literal["rrf", "mix"] = "mix"
     rrf_k: int = 60
     dense_weight: float = 2.0
@@ -42,8 +43,8 @@ class RetrievalConfig:
 class HopConfig:
     max_hops: int = 4
     k: int = 10  # passages retrieved per hop (its ranking)
-    read: int = 2  # of those, passages read (condensed) per hop; never read again by a later hop
-    facts_per_passage: int = 1  # sentences kept from each passage read
+    read: int = 1  # of those, passages read (condensed) per hop; never read again by a later hop
+    facts_per_passage: int = 2  # sentences kept from each passage read
     facts_per_hop: int = 2  # facts kept per hop
     max_facts: int = 8  # facts kept in the running context
     query_facts: int = 1  # newest facts whose bridge entities extend the next query

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 
 def demo_dir() -> Path:
-    return Path(str(resources.files("hopqa") / "data" / "demo"))
+    return Path(__file__).resolve().parent / "data" / "demo"
 
 
 def demo_corpus() -> Path:

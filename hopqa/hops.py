@@ -31,10 +31,10 @@ class Retriever:
     index: HybridIndex
     config: RetrievalConfig = RetrievalConfig()
     allowed: np.ndarray | None = None
-    mode: Mode = "hybrid"
+    mode: Mode | None = None  # default: config.mode
 
     def search(self, query: str, k: int, exclude: Iterable[int] = (), hop: int = 0) -> list[Hit]:
-        return self.index.search(query, k, retrieval=self.config, mode=self.mode, allowed=self.allowed,
+        return self.index.search(query, k, retrieval=self.config, mode=self.mode or self.config.mode, allowed=self.allowed,
                                  exclude=exclude, hop=hop)
 
 

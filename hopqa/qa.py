@@ -35,8 +35,11 @@ class Asker:
         self.policy = make_policy(policy, self.config) if isinstance(policy, str) else policy
         self.condenser = Condenser(self.index)
 
-    def ask(self, question: str, *, allowed: Sequence[str] | np.ndarray | None = None) -> Answer:
-        """Answer one question; `allowed` (passage ids or rows) restricts retrieval to those passages."""
+    def ask(self, question: str, *, allowed: Sequence[str] | np.ndarray | None = None,
+            sub_questions: Sequence[str] | None = None) -> Answer:
+        """Answer one question; `allowed` (passage ids or rows) restricts retrieval to those passages.
+
+        `sub_questions` replaces the policy's own decomposition: for the flagged oracle ablation only."""
         if not isinstance(question, str) or not question.strip():
             raise InputError("empty question", field="question")
         rows = None
@@ -44,6 +47,8 @@ class Asker:
             rows = allowed if isinstance(allowed, np.ndarray) else self.index.rows_of(allowed)
         retriever = Retriever(self.index, self.config.retrieval, rows)
         ctx = Context(question.strip(), self.config, retriever, self.condenser)
+        if sub_questions:
+            ctx.scratch["given_sub_questions"] = list(sub_questions)
         t0 = time.perf_counter()
         answer = run(question.strip(), self.policy, ctx)
         answer.timings["total_seconds"] = time.perf_counter() - t0

@@ -37,6 +37,10 @@ class LocalPolicy:
         if ctx.config.hops.max_hops <= 1:
             ctx.scratch["why_no_decomposition"] = "max_hops=1: single-shot retrieval"
             return "no_decomposition"
+        if ctx.scratch.get("given_sub_questions"):
+            ctx.sub_questions = list(ctx.scratch["given_sub_questions"])
+            ctx.decomposition_rule = "given"
+            return "decomposed"
         from ..decompose import decompose
 
         d = decompose(ctx.question, max_steps=ctx.config.hops.max_hops)

@@ -1,0 +1,132 @@
+"""`hopqa ask`: answer a question that needs several documents, showing the evidence chain hop by hop."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from hopqa.config import load_config
+from hopqa.errors import InputError
+from hopqa.fsm import describe
+from hopqa.index import open_index, resolve_index_path
+from hopqa.qa import Asker
+
+from ._ui import boundary, out, print_json
+
+
+def _questions_from_file(path: Path) -> list[str]:
+    if str(path) == "-":
+        lines = sys.stdin.read().splitlines()
+        src = "<stdin>"
+    else:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise InputError("file not found", file=str(path)) from None
+        except UnicodeDecodeError:
+            raise InputError("not valid UTF-8", file=str(path)) from None
+        src = str(path)
+    qs = []
+    for n, line in enumerate(lines, 1):
+        s = line.strip()
+        if not s:
+            continue
+        if s.startswith("{"):
+            try:
+                rec = json.loads(s)
+            except json.JSONDecodeError as e:
+                raise InputError(f"invalid JSON: {e.msg}", file=src, line=n) from None
+            q = rec.get("question")
+            if not isinstance(q, str) or not q.strip():
+                raise InputError("missing or empty", file=src, line=n, field="question")
+            s = q
+        qs.append(s)
+    return qs
+
+
+def render(answer, verbose: bool) -> None:
+    style = "green" if answer.answerable else "yellow"
+    out.print(Panel(f"[bold]{answer.answer}[/]   (confidence {answer.confidence:.2f})", title=answer.question,
+                    border_style=style, expand=False))
+    if answer.sub_questions:
+        out.print("[bold]decomposition:[/] " + "  →  ".join(answer.sub_questions))
+    for hop in answer.hops:
+        out.print(f"\n[bold cyan]hop {hop.hop}[/] [dim]{hop.state}[/]"
+                  + (f"  sub-question: [italic]{hop.sub_question}[/]" if hop.sub_question else "")
+                  + (f"  → [bold]{hop.sub_answer}[/]" if hop.sub_answer else ""))
+        out.print(f"  query: {hop.query}", highlight=False)
+        t = Table(show_header=True, box=None, padding=(0, 1))
+        t.add_column("#", justify="right")
+        t.add_column("score", justify="right")
+        t.add_column("title")
+        t.add_column("id", style="dim")
+        for i, h in enumerate(hop.hits[: (10 if verbose else 3)], 1):
+            t.add_row(str(i), f"{h.score:.3f}", h.title, h.id)
+        out.print(t)
+        for f in hop.facts:
+            out.print(f"  [green]fact[/] [dim]({f.title})[/] {f.text}", highlight=False)
+    if answer.evidence:
+        out.print("\n[bold]evidence chain:[/] " + "  →  ".join(f"{h.title} [dim]({h.id})[/]" for h in answer.evidence))
+    out.print("[dim]" + " → ".join([answer.transitions[0].source] + [t.target for t in answer.transitions]) + "[/]"
+              if answer.transitions else "")
+    tm = answer.timings
+    extra = f", LLM calls {answer.usage.get('calls')}" if answer.usage.get("calls") else ""
+    out.print(f"[dim]{1000 * tm.get('total_seconds', 0):.0f} ms total, {1000 * tm.get('retrieval_seconds', 0):.0f} ms "
+              f"retrieval, {len(answer.hops)} hops{extra}[/]")
+
+
+def ask(
+    question: Optional[str] = typer.Argument(None, help="The question, or '-' to read questions from stdin (one per line)."),
+    index: Optional[str] = typer.Option(None, "--index", "-i", envvar="HOPQA_INDEX", help="Index name or path."),
+    questions: Optional[Path] = typer.Option(None, "--questions", "-q", help="File of questions (one per line, or JSONL with 'question'); one JSON line out per question."),
+    max_hops: Optional[int] = typer.Option(None, "--max-hops", help="Hop budget (default 4); 1 = single-shot retrieval."),
+    k: Optional[int] = typer.Option(None, "--k", help="Passages retrieved per hop."),
+    policy: str = typer.Option("local", "--policy", help="local (offline rules, no LLM) or llm (any OpenAI-compatible endpoint)."),
+    llm_url: Optional[str] = typer.Option(None, "--llm-url", envvar="HOPQA_LLM_URL", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", envvar="HOPQA_LLM_MODEL", help="Model name at that endpoint."),
+    as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON (the schema in the README)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show 10 passages per hop instead of 3."),
+    show_fsm: bool = typer.Option(False, "--show-fsm", help="Print the state machine's transition table and exit."),
+    index_dir: Optional[Path] = typer.Option(None, "--index-dir", envvar="HOPQA_INDEX_DIR"),
+    config: Optional[Path] = typer.Option(None, "--config", help="Config file (TOML)."),
+) -> None:
+    """Answer a multi-hop question from an index.
+
+    Examples:\n
+      hopqa ask --index demo "Where was the composer of Tidewater Suite born?"\n
+      hopqa ask --index demo --json "..." | jq .answer\n
+      hopqa ask --index wiki --questions questions.txt > answers.jsonl\n
+      hopqa ask --index wiki --policy llm --llm-url http://localhost:11434/v1 --llm-model qwen2.5 "..."\n
+      hopqa ask --show-fsm
+    """
+    with boundary():
+        if show_fsm:
+            out.print(describe(), highlight=False)
+            return
+        if questions is not None:
+            qs, many = _questions_from_file(questions), True
+        elif question == "-":
+            qs, many = _questions_from_file(Path("-")), True
+        elif question is not None:
+            qs, many = [question], False
+        else:
+            raise InputError("give a question (or '-' for stdin, or --questions FILE)")
+        if not any(q.strip() for q in qs):
+            raise InputError("empty question")
+        if not index:
+            raise InputError("no index: give --index NAME (or set HOPQA_INDEX); build one with `hopqa index build`")
+        cfg = load_config(config, {"hops": {"max_hops": max_hops, "k": k}, "llm": {"url": llm_url, "model": llm_model}})
+        if policy == "llm" and not cfg.llm.url:
+            raise InputError("--policy llm needs --llm-url (or HOPQA_LLM_URL, or [llm] url in the config file)")
+        asker = Asker(open_index(resolve_index_path(index, index_dir)), cfg, policy)
+        for q in qs:
+            answer = asker.ask(q)
+            if as_json or many:
+                print_json(answer.to_dict())
+            else:
+                render(answer, verbose)

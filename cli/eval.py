@@ -1,0 +1,82 @@
+"""`hopqa eval`: batch evaluation on MuSiQue-style data, scored like the official evaluator."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from hopqa.config import load_config
+from hopqa.demo import demo_questions
+from hopqa.errors import InputError
+from hopqa.eval_datasets import load_eval_dataset
+from hopqa.evaluate import EvalOptions, prepare_index, run_eval
+from hopqa.report import hop_table, pipeline_table
+
+from ._ui import boundary, err, out, print_json, progress_bar
+
+
+def eval_(
+    data: Optional[Path] = typer.Argument(None, help="Dataset: MuSiQue JSONL (Ans or Full), HotpotQA, 2Wiki, or plain JSONL {id, question, answers, supporting_ids}."),
+    demo: bool = typer.Option(False, "--demo", help="Evaluate the bundled demo questions."),
+    fmt: str = typer.Option("auto", "--format", "-f", help="auto|musique|hotpot|2wiki|plain"),
+    setting: str = typer.Option("open", "--setting", help="open (all paragraphs pooled) or distractor (each question's own paragraphs)."),
+    index: Optional[str] = typer.Option(None, "--index", "-i", envvar="HOPQA_INDEX", help="Use this index (default: build one of the dataset's paragraphs, reused on reruns)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Encoder for the dataset index (default all-MiniLM-L6-v2)."),
+    compare: bool = typer.Option(False, "--compare", help="Also run BM25-only, dense-only and hybrid single-shot baselines."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="First N questions."),
+    sample: Optional[int] = typer.Option(None, "--sample", help="A random sample of N questions (with --seed)."),
+    seed: int = typer.Option(0, "--seed"),
+    max_hops: Optional[int] = typer.Option(None, "--max-hops"),
+    policy: str = typer.Option("local", "--policy", help="local or llm."),
+    llm_url: Optional[str] = typer.Option(None, "--llm-url", envvar="HOPQA_LLM_URL"),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", envvar="HOPQA_LLM_MODEL"),
+    oracle_decomposition: bool = typer.Option(False, "--oracle-decomposition", help="ABLATION: also run with the gold sub-questions (reported under its own name)."),
+    workers: int = typer.Option(1, "--workers", help="Questions answered concurrently."),
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Write predictions (official format), traces, metrics, report and plots here."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in --output-dir."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object on stdout."),
+    index_dir: Optional[Path] = typer.Option(None, "--index-dir", envvar="HOPQA_INDEX_DIR"),
+    config: Optional[Path] = typer.Option(None, "--config", help="Config file (TOML)."),
+) -> None:
+    """Evaluate on a dataset.
+
+    Examples:\n
+      hopqa eval --demo --compare\n
+      hopqa eval musique_ans_dev.jsonl --setting distractor --compare -o runs/dev\n
+      hopqa eval musique_ans_dev.jsonl -o runs/dev --resume\n
+      hopqa eval questions.jsonl --format plain --index wiki --json
+    """
+    with boundary():
+        if setting not in ("open", "distractor"):
+            raise InputError(f"--setting must be open or distractor, not '{setting}'")
+        if policy not in ("local", "llm"):
+            raise InputError(f"--policy must be local or llm, not '{policy}'")
+        if workers < 1:
+            raise InputError("--workers must be at least 1")
+        path = demo_questions() if demo else data
+        if path is None:
+            raise InputError("give a dataset file (or --demo)")
+        cfg = load_config(config, {"hops": {"max_hops": max_hops}, "llm": {"url": llm_url, "model": llm_model}})
+        if policy == "llm" and not cfg.llm.url:
+            raise InputError("--policy llm needs --llm-url (or HOPQA_LLM_URL)")
+        items = load_eval_dataset(path, fmt, limit=limit, sample=sample, seed=seed)  # type: ignore[arg-type]
+        with progress_bar("indexing", "passages") as progress:
+            ix = prepare_index(items, index=index, model=model, root=index_dir, progress=progress)
+        opts = EvalOptions(setting, compare, policy, oracle_decomposition, workers,  # type: ignore[arg-type]
+                           str(output_dir) if output_dir else None, resume)
+        with progress_bar("answering", "questions") as progress:
+            result = run_eval(items, ix, cfg, opts, dataset=str(path), progress=progress, argv=sys.argv)
+        m = result.metrics
+        if as_json:
+            print_json({k: v for k, v in m.items() if k != "provenance"} | {"provenance": m["provenance"]})
+            return
+        out.print(f"[bold]{len(items)} questions[/] from {path} · setting {setting} · policy {policy} · index {ix.path}")
+        out.print(pipeline_table(m), highlight=False)
+        if "best_single_shot" in m:
+            out.print(f"multi-hop gain in R@5 over the best single-shot baseline ({m['best_single_shot']}): "
+                      f"[bold]{100 * m['gain_recall@5_over_best_single_shot']:+.1f}[/] points")
+        out.print(hop_table(m), highlight=False)
+        if result.output_dir:
+            err.print(f"wrote predictions, traces, metrics, report and plots to {result.output_dir}")
