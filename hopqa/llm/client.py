@@ -23,7 +23,7 @@ Behaviour:
     empty reply is not stored) and served with `cached=True`.
   * `usage` counts chat() calls answered (live or cached), cached ones, tokens and seconds of live calls, HTTP requests
     sent, retries and failed calls. Counters are protected by a lock; one client may be shared by worker threads
-    (httpx.Client is thread-safe).
+    (httpx.Client is thread-safe). `thread_usage` is the same counters for the calling thread's calls only.
   * Proxies from the environment are ignored for loopback endpoints (localhost, 127.x, ::1), where a corporate proxy is
     never wanted; other endpoints follow the usual HTTP(S)_PROXY / NO_PROXY variables.
 """
@@ -155,6 +155,7 @@ class ChatClient:
         self.endpoint = _redact(self._endpoint)  # safe to show
         self.model = config.model
         self._lock = threading.Lock()
+        self._tls = threading.local()  # per-thread counters (thread_usage)
         self._json_mode_ok = True
         self._usage = {
             "calls": 0,
@@ -202,10 +203,24 @@ class ChatClient:
     def json_mode_supported(self) -> bool:
         return self._json_mode_ok
 
+    @property
+    def thread_usage(self) -> dict[str, Any]:
+        """The same counters as `usage`, for the calls made by the current thread only (exact per-question usage
+        when worker threads share one client)."""
+        mine = getattr(self._tls, "usage", None) or {k: 0 for k in self._usage}
+        out = dict(mine)
+        out["seconds"] = round(float(out.get("seconds", 0.0)), 3)
+        return out
+
     def _count(self, **delta: float) -> None:
         with self._lock:
             for k, v in delta.items():
                 self._usage[k] += v
+        mine = getattr(self._tls, "usage", None)
+        if mine is None:
+            mine = self._tls.usage = {k: 0 for k in self._usage}
+        for k, v in delta.items():
+            mine[k] += v
 
     def _scrub(self, text: str) -> str:
         """`text` without the API key (or the url's password), whatever a server chose to echo."""
@@ -304,7 +319,10 @@ class ChatClient:
                 if result.finish_reason == "length":
                     reason += "; the reply hit max_tokens, so keep it shorter"
                 if attempt == retries:
-                    raise LLMParseError(f"{e} [after {retries + 1} replies]") from None
+                    err = LLMParseError(f"{e} [after {retries + 1} replies]")
+                    err.reply = result.text  # type: ignore[attr-defined]  # the last raw reply, for salvaging
+                    err.reason = reason  # type: ignore[attr-defined]
+                    raise err from None
                 want = "JSON object" if expect is dict else "JSON array" if expect is list else "JSON value"
                 convo = convo + [
                     {"role": "assistant", "content": result.text[:2000]},
