@@ -52,8 +52,11 @@ class LocalPolicy:
 
     def revise_decomposition(self, ctx: Context) -> str:
         qs = ctx.sub_questions
-        ok = bool(qs) and not _refs(qs[0]) and all(
-            _refs(q) and all(1 <= r <= i for r in _refs(q)) for i, q in enumerate(qs) if i > 0)
+        # References point backwards only; the last step uses an earlier answer; every earlier step is used by a
+        # later one (so the chain is connected). Independent first steps (MuSiQue 3hop2/4hop2/4hop3 shapes) are fine.
+        used = {r for q in qs for r in _refs(q)}
+        ok = (bool(qs) and all(all(1 <= r <= i for r in _refs(q)) for i, q in enumerate(qs))
+              and (len(qs) == 1 or bool(_refs(qs[-1]))) and all(k in used for k in range(1, len(qs))))
         if ok and len(qs) <= ctx.config.hops.max_hops:
             return "valid"
         ctx.scratch["dropped_decomposition"] = list(qs)
@@ -92,10 +95,12 @@ class LocalPolicy:
         sub_q = hop.sub_question
         if sub_q is None:  # decomposition-free: the facts themselves are the result
             return "accepted"
-        facts = hop.facts + [f for f in ctx.facts if f not in hop.facts]
+        # The sub-answer must come from what this hop read: older facts answer older sub-questions.
+        facts = hop.facts or ctx.facts
         exclude = [a for a in ctx.sub_answers.values()] + ctx.scratch.get("rejected", [])
         res = read(sub_q, facts, config=ctx.config.reader, exclude=exclude)
-        fact_text = " ".join(_norm(f.text) for f in facts)
+        # A fact speaks of its passage's title entity even when it says "He" or "She": the title counts as support.
+        fact_text = " ".join(_norm(f"{f.title} {f.text}") for f in facts)
         supported = res.answerable and _norm(res.text) and _norm(res.text) in fact_text
         if supported:
             k = ctx.step + 1
