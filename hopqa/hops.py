@@ -70,9 +70,14 @@ class Condenser:
         facts: list[Fact] = []
         for rank, h in enumerate(hits):
             sents = split_sentences(h.text) or [h.text]
+            # The passage is about its title entity: what singles out a sentence is the rest of the goal (the
+            # relation: "born", "founded", ...). Title words count a quarter, so "Born in X" beats "Marrow died".
+            title_terms = self.terms(h.title) & goal_terms
+            rel_terms = goal_terms - title_terms
             scored = []
             for i, s in enumerate(sents):
-                score = self.overlap(f"{h.title}. {s}" if i == 0 else s, goal_terms) + (0.5 if i == 0 else 0.0)
+                score = (self.overlap(s, rel_terms) + 0.25 * self.overlap(s, title_terms)
+                         + (0.5 if i == 0 else 0.0))
                 scored.append((score / (1.0 + 0.15 * rank), i, s))
             scored.sort(key=lambda x: (-x[0], x[1]))
             for score, _, s in scored[:per_passage]:
