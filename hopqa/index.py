@@ -146,10 +146,16 @@ def _dir_size(path: Path) -> int:
 
 def _encode_resumable(encoder: Encoder, texts: Sequence[str], work: Path, config: IndexConfig,
                       progress: Progress | None) -> tuple[np.ndarray, int, float]:
-    """Encode in chunks saved under work/chunks; chunks already there (an interrupted build) are reused."""
+    """Encode in chunks saved under work/chunks; chunks already there (an interrupted build) are reused.
+
+    Texts are encoded longest first, as one SentenceTransformer.encode call over all of them would: each batch then
+    holds texts of similar length and little padding (encoding in corpus order, sorted only within each sub-batch,
+    cost about 9% more CPU on MuSiQue). The sort is stable, so the order depends on the texts alone and a rerun finds
+    the same chunks. Chunk files hold rows in that order; the returned matrix is back in text order."""
     chunks_dir = work / "chunks"
     chunks_dir.mkdir(parents=True, exist_ok=True)
     n, size = len(texts), max(1, config.chunk_size)
+    order = np.argsort(np.fromiter((-len(t) for t in texts), dtype=np.int64, count=n), kind="stable")
     parts, resumed, encode_seconds, done = [], 0, 0.0, 0
     if progress:
         progress(0, n)
@@ -173,7 +179,7 @@ def _encode_resumable(encoder: Encoder, texts: Sequence[str], work: Path, config
             step = max(config.batch_size * 4, 1)
             for s in range(start, end, step):
                 e = min(end, s + step)
-                sub.append(encoder.encode(texts[s:e], batch_size=config.batch_size))
+                sub.append(encoder.encode([texts[i] for i in order[s:e]], batch_size=config.batch_size))
                 if progress:
                     progress(done + (e - start), n)
             arr = np.concatenate(sub).astype(np.float32, copy=False)
@@ -185,7 +191,9 @@ def _encode_resumable(encoder: Encoder, texts: Sequence[str], work: Path, config
             progress(done, n)
     if not parts:
         return np.zeros((0, encoder.dim), dtype=np.float32), 0, 0.0
-    return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32), resumed, encode_seconds
+    vectors = np.empty((n, encoder.dim), dtype=np.float32)
+    vectors[order] = np.concatenate(parts)
+    return vectors, resumed, encode_seconds
 
 
 def _faiss_reason(e: Exception) -> str:
@@ -306,7 +314,8 @@ def build_index(sources: Sequence[CorpusSource] | Corpus, path: str | Path, *, c
     _new_faiss(config.faiss_factory, enc.dim)  # a bad factory string fails now, not after minutes of encoding
     model = canonical_model_name(enc.name)
     fingerprint = corpus.fingerprint()
-    key = hashlib.sha256(f"{fingerprint}|{model}|{config.chunk_size}".encode()).hexdigest()[:12]
+    # "bylen": chunk rows are in longest-first order; work folders of other layouts are never reused
+    key = hashlib.sha256(f"{fingerprint}|{model}|{config.chunk_size}|bylen".encode()).hexdigest()[:12]
     final.parent.mkdir(parents=True, exist_ok=True)
     work = _work_dir(final, key)
     _cleanup_work_dirs(final, keep=work)
@@ -326,6 +335,7 @@ def build_index(sources: Sequence[CorpusSource] | Corpus, path: str | Path, *, c
     _swap_in(out, final)
     shutil.rmtree(work, ignore_errors=True)
     n = len(corpus.passages)
+    seconds = time.perf_counter() - t0  # the summary's time includes writing the files (the manifest's cannot)
     return BuildSummary(final.name, str(final), n, n, corpus.skipped_duplicates, resumed, model, enc.dim, seconds, enc_s,
                         (n - resumed) / enc_s if enc_s > 0 else 0.0, _dir_size(final))
 
@@ -349,7 +359,7 @@ def add_to_index(path: str | Path, sources: Sequence[CorpusSource], *, progress:
     qmap = dict(idx.question_map)
     qmap.update(new.question_map)
     fingerprint = Corpus(all_passages).fingerprint()
-    key = hashlib.sha256(f"add|{m['corpus_fingerprint']}|{fingerprint}".encode()).hexdigest()[:12]
+    key = hashlib.sha256(f"add|{m['corpus_fingerprint']}|{fingerprint}|bylen".encode()).hexdigest()[:12]
     work = _work_dir(final, key)
     _cleanup_work_dirs(final, keep=work)
     vecs, resumed, enc_s = _encode_resumable(enc, [_bm25_text(p) for p in new.passages], work, cfg, progress)
@@ -372,6 +382,7 @@ def add_to_index(path: str | Path, sources: Sequence[CorpusSource], *, progress:
     _swap_in(out, final)
     shutil.rmtree(work, ignore_errors=True)
     added = len(new.passages)
+    seconds = time.perf_counter() - t0  # including writing the files, as for build_index
     return BuildSummary(final.name, str(final), len(all_passages), added, new.skipped_duplicates, resumed,
                         m["encoder"]["name"], enc.dim, seconds, enc_s, (added - resumed) / enc_s if enc_s > 0 else 0.0,
                         _dir_size(final))
