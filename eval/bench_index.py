@@ -161,7 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{n} passages from {args.data}", file=sys.stderr)
 
         # Raw model, loaded the plain way.
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        threads = torch.get_num_threads()  # hopqa switches to one thread for tiny query batches; raw runs get all
 
         name = canonical_model_name(args.model)
         target = str(default_model_path()) if name == "all-MiniLM-L6-v2" else args.model
@@ -194,10 +197,12 @@ def main(argv: list[str] | None = None) -> int:
 
         def run_raw(r: int):
             nonlocal raw_vectors
+            torch.set_num_threads(threads)
             warm_raw()
             vecs, wall, cpu, la0, la1 = measure(lambda: raw_encode(texts))
             raw_vectors = vecs
-            runs.append({"kind": "raw", "round": r, "passages": n, "seconds": wall, "cpu_seconds": cpu,
+            runs.append({"kind": "raw", "round": r, "passages": n, "torch_threads": torch.get_num_threads(),
+                         "seconds": wall, "cpu_seconds": cpu,
                          "passages_per_second": n / wall, "loadavg_before": la0, "loadavg_after": la1})
             print(f"  raw      round {r}: {n / wall:6.1f} passages/s ({wall:.1f} s, cpu {cpu:.1f} s)", file=sys.stderr)
 
@@ -205,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             warm_library()
             s, wall, cpu, la0, la1 = measure(lambda: build_index([src], lib_index, config=cfg, overwrite=True))
             assert s.passages == n and s.resumed_passages == 0, s
-            runs.append({"kind": "library", "round": r, "passages": n, "seconds": wall, "cpu_seconds": cpu,
+            runs.append({"kind": "library", "round": r, "passages": n, "torch_threads": torch.get_num_threads(),
+                         "seconds": wall, "cpu_seconds": cpu,
                          "passages_per_second": n / wall, "encode_seconds": s.encode_seconds,
                          "encode_passages_per_second": s.passages_per_second,
                          "loadavg_before": la0, "loadavg_after": la1})
