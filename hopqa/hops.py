@@ -15,7 +15,9 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .config import HopConfig, RetrievalConfig
+from .decompose import _IRREGULAR as _IRREGULAR_VERBS  # "held" -> "hold", "wrote" -> "write", ...
 from .index import HybridIndex, Mode, bm25_tokenize
+from .reader import _SYNONYMS as _RELATION_WORDS  # "husband" -> "married", "headquarters" -> "headquartered based"
 from .text import split_sentences, words
 from .types import Fact, Hit
 
@@ -55,7 +57,18 @@ class Condenser:
 
     @lru_cache(maxsize=200_000)
     def terms(self, text: str) -> frozenset[str]:
-        return frozenset(t for t in bm25_tokenize([text], return_ids=False)[0] if t in self._vocab)
+        """Stemmed terms in the index vocabulary; an irregular verb form also gives its base ("held" -> "hold"),
+        which the stemmer alone cannot do, so "Which museum holds X?" meets "X is held by ..."."""
+        bases = " ".join(_IRREGULAR_VERBS[w] for w in words(text) if w in _IRREGULAR_VERBS)
+        return frozenset(t for t in bm25_tokenize([f"{text} {bases}" if bases else text], return_ids=False)[0]
+                         if t in self._vocab)
+
+    @lru_cache(maxsize=20_000)
+    def goal_terms(self, goal: str) -> frozenset[str]:
+        """The goal's terms plus the words that state its relation in running text (the reader's table:
+        "husband" -> "married", "spouse" -> "married wife husband", "born" -> "birth birthplace native")."""
+        extra = " ".join(_RELATION_WORDS[w] for w in words(goal) if w in _RELATION_WORDS)
+        return self.terms(goal) | self.terms(extra) if extra else self.terms(goal)
 
     def idf(self, term: str) -> float:
         df = int(self._df[self._vocab[term]]) if term in self._vocab else 0
@@ -66,7 +79,7 @@ class Condenser:
 
     def condense(self, hits: Sequence[Hit], goal: str, *, hop: int, per_passage: int = 1,
                  limit: int = 3) -> list[Fact]:
-        goal_terms = self.terms(goal)
+        goal_terms = self.goal_terms(goal)
         facts: list[Fact] = []
         for rank, h in enumerate(hits):
             sents = split_sentences(h.text) or [h.text]
