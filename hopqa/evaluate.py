@@ -254,6 +254,7 @@ def _load_done(out: Path) -> dict[tuple[str, int], dict]:
     done: dict[tuple[str, int], dict] = {}
     f = out / TRACES
     if f.exists():
+        _cut_partial_line(f)
         for line in f.read_text(encoding="utf-8").splitlines():
             try:
                 r = json.loads(line)
@@ -261,6 +262,15 @@ def _load_done(out: Path) -> dict[tuple[str, int], dict]:
                 continue
             done[(r["pipeline"], r["position"])] = r
     return done
+
+
+def _cut_partial_line(path: Path) -> None:
+    """An interrupted write can leave a last line without its newline. Cut it off, so that the resumed run's records
+    start on lines of their own instead of being glued to the fragment (its question is answered again)."""
+    with path.open("rb+") as fh:
+        data = fh.read()
+        if data and not data.endswith(b"\n"):
+            fh.truncate(data.rfind(b"\n") + 1)
 
 
 def _run_identity(dataset: str | None, items: Sequence[EvalItem], index: HybridIndex, config: Config,
