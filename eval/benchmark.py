@@ -139,7 +139,7 @@ def main() -> None:
     ]
     for title, m in (("MuSiQue-Ans sample, open setting (all distinct paragraphs pooled)", open_m),
                      ("MuSiQue-Ans sample, distractor setting (each question's own 20 paragraphs)", dis_m),
-                     ("Bundled demo questions, open setting (127 passages)", demo_m)):
+                     ("Bundled demo questions, open setting (their pooled paragraphs)", demo_m)):
         pipes = m["pipelines"]
         lines += [f"## {title}", "", f"{m['n']} questions, index of {m['provenance']['index']['passages']} passages.", "",
                   pipeline_table(m), ""]

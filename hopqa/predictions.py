@@ -168,6 +168,7 @@ def write_predictions(
                 fh.write(json.dumps(_ordered(rec), ensure_ascii=False) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a results file is as readable as its siblings
         os.replace(tmp, path)
     except BaseException:
         try:

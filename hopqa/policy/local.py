@@ -161,7 +161,8 @@ class LocalPolicy:
                 ctx.confidence = min(ctx.scratch.get("confidence", {}).values(), default=0.0)
                 ctx.answerable = ctx.confidence >= ctx.config.reader.threshold
                 return "answered" if ctx.answerable else "unsupported"
-        res = read(ctx.question, ctx.facts, config=ctx.config.reader)
+        # The answer of the whole question is not an intermediate (bridge) answer.
+        res = read(ctx.question, ctx.facts, config=ctx.config.reader, exclude=list(ctx.sub_answers.values()))
         ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence, list(res.passage_ids)
         ctx.answerable = bool(res.answerable and res.confidence >= ctx.config.reader.threshold)
         return "answered" if ctx.answerable else "unsupported"
