@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from .config import Config
-from .hops import Condenser, Retriever, interleave
+from .hops import Condenser, Retriever, interleave, next_query
 from .types import Answer, Fact, Hit, HopTrace, Transition
 
 
@@ -136,6 +136,31 @@ class Context:
         trace = HopTrace(hop_no, state.value, sub_question, query, hits, facts, seconds=time.perf_counter() - t0)
         self.hops.append(trace)
         return trace
+
+    def pending_sub_question(self) -> str | None:
+        """The next unanswered sub-question with earlier answers substituted for its #k, if decomposed."""
+        if not self.decomposed or self.step >= len(self.sub_questions):
+            return None
+        from .decompose import substitute
+
+        return substitute(self.sub_questions[self.step], self.sub_answers)
+
+    def search_query(self, sub_question: str | None) -> str:
+        """The next hop's query, the same for every policy: a reformulated query if one is pending; else the
+        sub-question (plus the newest facts' bridge entities while it still has an unresolved #k); else the question
+        (plus those bridge entities after the first hop)."""
+        from .decompose import references
+
+        h = self.config.hops
+        newest = self.hops[-1].facts[: h.query_facts] if self.hops else []
+        if self.pending_query:
+            query, self.pending_query = self.pending_query, None
+            return query
+        if sub_question is not None:
+            return next_query(sub_question, newest, limit=h.query_entities) if references(sub_question) else sub_question
+        if not self.hops:
+            return self.question
+        return next_query(self.question, newest, limit=h.query_entities)
 
     def ranking(self) -> list[Hit]:
         """The final evidence ranking: the hops' rankings merged round-robin."""

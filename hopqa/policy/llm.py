@@ -33,7 +33,7 @@ import threading
 from typing import Any
 
 from ..config import LLMConfig
-from ..decompose import references, substitute
+from ..decompose import references
 from ..errors import LLMParseError
 from ..fsm import Context, State
 from ..hops import next_query
@@ -243,12 +243,6 @@ class LLMPolicy:
 
     # -- SEARCH --------------------------------------------------------------------------------------------------------
     @staticmethod
-    def _pending(ctx: Context) -> str | None:
-        if not ctx.decomposed or ctx.step >= len(ctx.sub_questions):
-            return None
-        return substitute(ctx.sub_questions[ctx.step], ctx.sub_answers)
-
-    @staticmethod
     def _steps(ctx: Context, upto: int | None = None) -> list[tuple[str, str | None]]:
         if ctx.decomposed:
             n = len(ctx.sub_questions) if upto is None else upto
@@ -260,17 +254,8 @@ class LLMPolicy:
         ctx.scratch.pop("proposal", None)
         if ctx.hops_left <= 0:
             return "exhausted"
-        sub_q = self._pending(ctx)
-        newest = ctx.hops[-1].facts[: h.query_facts] if ctx.hops else []
-        if ctx.pending_query:
-            query, ctx.pending_query = ctx.pending_query, None
-        elif sub_q is not None:
-            # Bridge entities only while the sub-question still has an unresolved #k.
-            query = next_query(sub_q, newest, limit=h.query_entities) if references(sub_q) else sub_q
-        elif not ctx.hops:
-            query = ctx.question
-        else:
-            query = next_query(ctx.question, newest, limit=h.query_entities)
+        sub_q = ctx.pending_sub_question()
+        query = ctx.search_query(sub_q)
         hop = ctx.run_hop(query, state=State.SEARCH, sub_question=sub_q, goal=sub_q or ctx.question)
         if not hop.hits:
             return "exhausted"

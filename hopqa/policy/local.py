@@ -64,27 +64,9 @@ class LocalPolicy:
         return "invalid"
 
     # -- SEARCH --------------------------------------------------------------------------------------------------------
-    def _pending(self, ctx: Context) -> str | None:
-        if not ctx.decomposed or ctx.step >= len(ctx.sub_questions):
-            return None
-        from ..decompose import substitute
-
-        return substitute(ctx.sub_questions[ctx.step], ctx.sub_answers)
-
     def search(self, ctx: Context) -> str:
-        h = ctx.config.hops
-        sub_q = self._pending(ctx)
-        newest = ctx.hops[-1].facts[: h.query_facts] if ctx.hops else []
-        if ctx.pending_query:
-            query, ctx.pending_query = ctx.pending_query, None
-        elif sub_q is not None:
-            # Bridge entities only while the sub-question still has an unresolved #k.
-            query = next_query(sub_q, newest, limit=h.query_entities) if _refs(sub_q) else sub_q
-        elif not ctx.hops:
-            query = ctx.question
-        else:
-            query = next_query(ctx.question, newest, limit=h.query_entities)
-        hop = ctx.run_hop(query, state=State.SEARCH, sub_question=sub_q, goal=sub_q or ctx.question)
+        sub_q = ctx.pending_sub_question()
+        hop = ctx.run_hop(ctx.search_query(sub_q), state=State.SEARCH, sub_question=sub_q, goal=sub_q or ctx.question)
         return "retrieved" if hop.hits else "exhausted"
 
     # -- REVISE_SEARCH -------------------------------------------------------------------------------------------------
