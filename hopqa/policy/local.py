@@ -143,6 +143,9 @@ class LocalPolicy:
                 ctx.confidence = min(ctx.scratch.get("confidence", {}).values(), default=0.0)
                 ctx.answerable = ctx.confidence >= ctx.config.reader.threshold
                 return "answered" if ctx.answerable else "unsupported"
+            # The chain broke at its last link: the evidence does not state the answer. Reading the whole question
+            # over the facts here would only guess.
+            return "unsupported"
         # The answer of the whole question is not an intermediate (bridge) answer.
         res = read(ctx.question, ctx.facts, config=ctx.config.reader, exclude=list(ctx.sub_answers.values()))
         ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence, list(res.passage_ids)
