@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import os
+import threading
 import zlib
+from concurrent.futures import Future
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
@@ -148,9 +150,43 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(out, dtype=np.float32)
 
 
-@lru_cache(maxsize=4)
+_loading: dict[str, Future] = {}
+_loading_lock = threading.Lock()
+
+
+def preload_encoder(name: str) -> None:
+    """Start loading an encoder in a background thread (importing torch and sentence-transformers is most of a cold
+    start); `load_encoder` then waits for it instead of starting over. Errors surface at `load_encoder`."""
+    with _loading_lock:
+        if name not in _loading:
+            fut: Future = Future()
+            _loading[name] = fut
+
+            def work() -> None:
+                try:
+                    fut.set_result(_load_encoder(name))
+                except BaseException as e:  # handed to the caller of load_encoder
+                    fut.set_exception(e)
+
+            threading.Thread(target=work, name=f"hopqa-preload-{name}", daemon=True).start()
+
+
 def load_encoder(name: str) -> Encoder:
     """Load (once per process) the encoder for a model name: "hash:DIM" or any sentence-transformers name/path."""
+    with _loading_lock:
+        fut = _loading.get(name)
+    if fut is not None:
+        try:
+            return fut.result()
+        except BaseException:
+            with _loading_lock:
+                _loading.pop(name, None)
+            raise
+    return _load_encoder(name)
+
+
+@lru_cache(maxsize=4)
+def _load_encoder(name: str) -> Encoder:
     if name.startswith("hash:") or name == "hash":
         try:
             dim = int(name.split(":", 1)[1]) if ":" in name else 256

@@ -25,7 +25,7 @@ import numpy as np
 
 from .config import IndexConfig, RetrievalConfig, index_root
 from .corpus import Corpus, CorpusSource, read_corpus
-from .encoders import Encoder, canonical_model_name, load_encoder
+from .encoders import Encoder, canonical_model_name, load_encoder, preload_encoder
 from .errors import IndexError_, IndexFormatError, InputError, ModelError
 from .types import Hit, Passage
 
@@ -556,13 +556,15 @@ def fuse(d_rows: np.ndarray, d_scores: np.ndarray, b_rows: np.ndarray, b_scores:
 
 
 def open_index(name_or_path: str | Path, *, model: str | None = None, root: str | Path | None = None,
-               encoder: Encoder | None = None) -> HybridIndex:
+               encoder: Encoder | None = None, preload: bool = True) -> HybridIndex:
     """Open an index folder (or a named index under the index root), checking its manifest and files."""
     import bm25s
     import faiss
 
     path = resolve_index_path(name_or_path, root)
     m = read_manifest(path)
+    if encoder is None and model in (None, m["encoder"]["name"]) and preload:
+        preload_encoder(m["encoder"]["name"])  # overlaps the model load with reading the index files
     if model is not None and canonical_model_name(model) != m["encoder"]["name"]:
         raise ModelError(f"index {path} was built with model '{m['encoder']['name']}', not '{model}'; "
                          f"query it with its own model or {_rebuild_hint(path, f' --model {model}')}")
