@@ -76,8 +76,13 @@ class LLMConfig:
     json_mode: bool = True
     cache_dir: str | None = None  # default: $HOPQA_HOME/llm-cache
 
+    # `api_key = "..."` in the config file's [llm] table lands here; never printed (repr=False, to_dict masks it).
+    key: str | None = field(default=None, repr=False)
+
     def api_key(self) -> str | None:
-        return os.environ.get(self.api_key_env) or os.environ.get("HOPQA_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY")
+        """The environment wins over the config file: $api_key_env, $HOPQA_LLM_API_KEY, $OPENAI_API_KEY, then [llm] api_key."""
+        return (os.environ.get(self.api_key_env) or os.environ.get("HOPQA_LLM_API_KEY")
+                or os.environ.get("OPENAI_API_KEY") or self.key)
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,8 @@ class Config:
         for f in fields(self):
             sub = getattr(self, f.name)
             out[f.name] = {sf.name: getattr(sub, sf.name) for sf in fields(sub)}
+        if out["llm"].get("key"):
+            out["llm"]["key"] = "***"  # a key from the config file never reaches traces, reports or run files
         return out
 
 
@@ -136,11 +143,14 @@ def _coerce(section: str, name: str, value: Any, source: str) -> Any:
 def _apply(cfg: Config, section: str, values: dict[str, Any], source: str) -> Config:
     if section not in _SECTIONS:
         raise InputError(f"unknown config section [{section}] (known: {', '.join(_SECTIONS)})", file=source)
-    known = {f.name for f in fields(_SECTIONS[section])}
+    known = {f.name for f in fields(_SECTIONS[section])} - {"key"}
     clean = {}
     for k, v in values.items():
         if v is None:
             continue
+        if section == "llm" and k == "api_key":
+            k = "key"
+            known = known | {"key"}
         if k not in known:
             raise InputError(f"unknown setting {section}.{k}", file=source)
         clean[k] = _coerce(section, k, v, source)
