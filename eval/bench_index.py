@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--format", default="auto", help="hopqa corpus format (default auto).")
     ap.add_argument("--model", default="all-MiniLM-L6-v2", help="Encoder model (default %(default)s).")
     ap.add_argument("--batch-size", type=int, default=64, help="Encoder batch size for raw and hopqa (default %(default)s).")
-    ap.add_argument("--rounds", type=int, default=2, help="raw/library pairs, alternating ABBA (default %(default)s).")
+    ap.add_argument("--rounds", type=int, default=3, help="raw/library pairs, alternating ABBA (default %(default)s).")
     ap.add_argument("--limit", type=int, default=None, help="Only the first N passages (smoke runs).")
     ap.add_argument("--no-cli", action="store_true", help="Skip the CLI subprocess measurement.")
     ap.add_argument("--work-dir", type=Path, default=None, help="Where to build the indexes (default: a temp folder, removed).")
@@ -279,6 +279,14 @@ def main(argv: list[str] | None = None) -> int:
         lib_pps = total("library", "passages") / total("library", "seconds")
         ratio = lib_pps / raw_pps
         cpu_ratio = total("raw", "cpu_seconds") / total("library", "cpu_seconds")
+        # Each round's raw and library runs are adjacent in time, so they share the machine's load of the moment:
+        # their ratio is steadier than the pooled one when other processes come and go on a shared CPU.
+        paired = []
+        for r in range(args.rounds):
+            raw_s = next(x["seconds"] for x in runs if x["kind"] == "raw" and x["round"] == r)
+            lib_s = next(x["seconds"] for x in runs if x["kind"] == "library" and x["round"] == r)
+            paired.append(raw_s / lib_s)
+        paired_geo = float(np.exp(np.mean(np.log(paired))))
         emb = np.load(lib_index / EMBEDDINGS, allow_pickle=False)
         max_diff = float(np.abs(emb - raw_vectors).max()) if raw_vectors is not None else None
 
@@ -297,9 +305,12 @@ def main(argv: list[str] | None = None) -> int:
             "raw_passages_per_second": round(raw_pps, 2),
             "end_to_end_passages_per_second": round(lib_pps, 2),
             "ratio_end_to_end_over_raw": round(ratio, 4),
+            "ratio_definition": "pooled: (all library passages / all library seconds) / (same for raw)",
+            "ratio_paired_rounds": [round(x, 4) for x in paired],
+            "ratio_paired_geomean": round(paired_geo, 4),
             "ratio_cpu_time_raw_over_end_to_end": round(cpu_ratio, 4),
             "target_ratio": 0.90,
-            "meets_target": ratio >= 0.90,
+            "meets_target": min(ratio, paired_geo) >= 0.90,  # conservative: both estimates must reach it
             "max_abs_diff_raw_vs_index_embeddings": max_diff,
             "cli": cli,
             "peak_rss_bytes": {"cli_child": cli["peak_rss_bytes"] if cli else None,
@@ -341,8 +352,11 @@ def markdown(r: dict) -> str:
                      f"| {cli['seconds']:.1f} |")
     lines += [
         "",
-        f"- ratio end-to-end / raw: **{r['ratio_end_to_end_over_raw']:.3f}** (target >= {r['target_ratio']:.2f}; "
-        f"CPU-time ratio {r['ratio_cpu_time_raw_over_end_to_end']:.3f})",
+        f"- ratio end-to-end / raw: **{r['ratio_end_to_end_over_raw']:.3f}** pooled, "
+        f"**{r['ratio_paired_geomean']:.3f}** geometric mean of the per-round pairs "
+        f"({', '.join(format(x, '.3f') for x in r['ratio_paired_rounds'])}); target >= {r['target_ratio']:.2f}, "
+        f"{'met' if r['meets_target'] else 'NOT met'}; CPU-time ratio {r['ratio_cpu_time_raw_over_end_to_end']:.3f}",
+        "- load average (1 min) before each run: " + ", ".join(f"{x['kind']} {x['loadavg_before'][0]}" for x in r["runs"]),
         (f"- peak RSS of the CLI build: {cli['peak_rss_bytes'] / mib:.0f} MiB (getrusage RUSAGE_CHILDREN; "
          f"VmHWM polled from /proc: {cli['peak_rss_polled_vmhwm_bytes'] / mib:.0f} MiB)") if cli else "- CLI not measured",
         f"- index size on disk: {r['index_size_bytes'] / mib:.1f} MiB",
