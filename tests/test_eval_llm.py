@@ -1,0 +1,78 @@
+"""`hopqa eval --policy llm` end to end against a real local chat-completions server (scripted, no model, no network)
+on the bundled demo questions: the run completes, the report shows the call and token counts, and a rerun is free."""
+from __future__ import annotations
+
+import json
+import re
+
+from typer.testing import CliRunner
+
+from cli.main import app
+from hopqa.testing import FakeLLMServer
+
+
+def _state(request: dict) -> str:
+    m = re.match(r"Step: (\w+)\.", request["messages"][1]["content"])
+    return m.group(1).lower() if m else "?"
+
+
+def extractive_fake(request: dict):
+    """A deterministic stand-in model: one sub-question, the first shown passage's title as its answer, accept, done."""
+    text = request["messages"][1]["content"]
+    state = _state(request)
+    if state in ("decompose", "revise_decomposition"):
+        q = re.findall(r"^Question: (.*)$", text, re.MULTILINE)
+        return {"sub_questions": [q[-1] if q else "?"]}
+    if state == "search":
+        m = re.search(r'<passage id="([^"]+)" title="([^"]*)"', text)
+        return {"found": True, "answer": m.group(2), "passage_ids": [m.group(1)]} if m else {"found": False, "reformulated_query": "x"}
+    if state == "revise_search":
+        return {"verdict": "accept"}
+    if state == "judge":
+        return {"sufficient": True, "next": "answer", "reason": "all steps answered"}
+    if state == "answer":
+        answers = re.findall(r"->\s*(.+)$", text, re.MULTILINE) or re.findall(r"answer: (.+)$", text, re.MULTILINE)
+        return {"answer": answers[-1].strip() if answers else "unanswerable", "answerable": bool(answers)}
+    return {"error": "unknown state"}
+
+
+def test_eval_policy_llm_end_to_end_with_usage_and_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOPQA_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("HOPQA_LLM_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    runner = CliRunner()
+    base = ["eval", "--demo", "--limit", "6", "--model", "hash:256", "--index-dir", str(tmp_path / "ix"),
+            "--policy", "llm", "--llm-model", "fake", "--json"]
+    with FakeLLMServer(fallback=extractive_fake) as server:
+        r = runner.invoke(app, base + ["--llm-url", server.url, "--output-dir", str(tmp_path / "run1")])
+        assert r.exit_code == 0, r.output
+        m = json.loads(r.stdout)
+        first = len(server.requests)
+        assert first > 0
+        assert m["n"] == 6 and 0.0 <= m["answer_f1"] <= 1.0 and 0.0 <= m["recall@5"] <= 1.0
+        assert m["usage"]["calls"] >= 6 * 4  # decompose, search, revise, judge/answer per question at least
+        assert m["usage"]["prompt_tokens"] > 0 and m["usage"]["completion_tokens"] > 0
+        report = (tmp_path / "run1" / "report.md").read_text()
+        assert "LLM usage" in report and '"calls"' in report and "prompt_tokens" in report
+        traces = [json.loads(x) for x in (tmp_path / "run1" / "traces.jsonl").read_text().splitlines()]
+        assert all(t["usage"].get("calls", 0) > 0 for t in traces)
+        assert {t["transitions"][-1]["to"] for t in traces} == {"DONE"}
+
+        # The same questions again, into a new output dir: every call comes from the on-disk cache.
+        r2 = runner.invoke(app, base + ["--llm-url", server.url, "--output-dir", str(tmp_path / "run2")])
+        assert r2.exit_code == 0, r2.output
+        assert len(server.requests) == first
+        m2 = json.loads(r2.stdout)
+        assert m2["usage"]["cached_calls"] == m2["usage"]["calls"] > 0
+        assert m2["answer_f1"] == m["answer_f1"]
+
+
+def test_eval_policy_llm_unreachable_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOPQA_HOME", str(tmp_path / "home"))
+    with FakeLLMServer(fallback=extractive_fake) as server:
+        url = server.url
+    r = CliRunner().invoke(app, ["eval", "--demo", "--limit", "1", "--model", "hash:256", "--index-dir",
+                                 str(tmp_path / "ix"), "--policy", "llm", "--llm-url", url])
+    assert r.exit_code != 0
+    assert "Traceback" not in r.output
+    assert "cannot reach LLM endpoint" in r.output
