@@ -32,7 +32,7 @@ def boundary() -> Iterator[None]:
             raise
         fail(str(e).replace("[", r"\["), e.exit_code)
     except KeyboardInterrupt:
-        err.print("interrupted: finished work is kept; rerun the same command to resume")
+        err.print("interrupted: finished work is kept (rerun `hopqa index build` as it was, or `hopqa eval` with --resume)")
         raise typer.Exit(130)
     except (typer.Exit, typer.Abort, SystemExit):
         raise
