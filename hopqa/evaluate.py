@@ -288,6 +288,9 @@ def _run_identity(dataset: str | None, items: Sequence[EvalItem], index: HybridI
 def run_eval(items: Sequence[EvalItem], index: HybridIndex, config: Config, options: EvalOptions, *,
              dataset: str | None = None, progress: Progress | None = None, argv: Sequence[str] | None = None) -> EvalResult:
     """Run every pipeline over every item; write outputs when `options.output_dir` is set (resumable)."""
+    if options.setting == "distractor" and any(it.paragraphs is None for it in items):
+        raise InputError("--setting distractor needs each question's own paragraphs (MuSiQue, HotpotQA, 2Wiki); "
+                         "a plain dataset runs in the open setting against --index")
     out = Path(options.output_dir) if options.output_dir else None
     identity = _run_identity(dataset, items, index, config, options)
     done: dict[tuple[str, int], dict] = {}

@@ -339,3 +339,24 @@ def test_musique_full_pairs_are_grouped(index_dir, tmp_path):
     data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs + recs[:1]), encoding="utf-8")
     r = run_eval(data, index_dir=index_dir, code=2, json_out=False)
     assert f"{data}:4: field 'id'" in r.output and "more than twice" in r.output
+
+
+def test_plain_dataset_against_an_existing_index(tmp_path):
+    """A plain JSONL of {id, question, answers, supporting_ids} evaluates against an index; distractor is refused."""
+    from hopqa.config import IndexConfig
+    from hopqa.corpus import CorpusSource
+    from hopqa.demo import demo_corpus
+    from hopqa.index import build_index
+
+    build_index([CorpusSource(str(demo_corpus()))], tmp_path / "ix" / "demo", config=IndexConfig(model="hash:256"))
+    data = tmp_path / "plain.jsonl"
+    data.write_text(json.dumps({"id": "q1", "question": "Who composed Tidewater Suite?", "answers": ["Edvin Marrow"],
+                                "supporting_ids": ["demo-056"]}) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    r = runner.invoke(app, ["eval", str(data), "--index", "demo", "--index-dir", str(tmp_path / "ix"), "--json"])
+    assert r.exit_code == 0, r.output
+    m = json.loads(r.stdout)
+    assert m["n"] == 1 and m["recall@10"] is not None and m["support_f1"] is None
+    r = runner.invoke(app, ["eval", str(data), "--index", "demo", "--index-dir", str(tmp_path / "ix"),
+                            "--setting", "distractor"])
+    assert r.exit_code == 2 and "needs each question's own paragraphs" in r.output and "Traceback" not in r.output
