@@ -94,9 +94,15 @@ def git_info() -> dict:
         except (OSError, subprocess.CalledProcessError):
             return None
 
-    dirty = run("status", "--porcelain", "--", "hopqa", "cli", "eval/bench_index.py")
+    # `dirty`: uncommitted changes in the code an index build runs; `dirty_files` lists every local change under
+    # hopqa/ and cli/ (other modules do not take part in a build, but they are listed for the record).
+    build_path = ["hopqa/index.py", "hopqa/corpus.py", "hopqa/records.py", "hopqa/encoders.py", "hopqa/config.py",
+                  "hopqa/text.py", "hopqa/types.py", "hopqa/errors.py", "cli/index.py", "cli/_ui.py", "cli/main.py",
+                  "eval/bench_index.py"]
+    dirty = run("status", "--porcelain", "--", *build_path)
+    listed = run("status", "--porcelain", "--", "hopqa", "cli", "eval/bench_index.py")
     return {"commit": run("rev-parse", "HEAD"), "dirty": bool(dirty) if dirty is not None else None,
-            "dirty_files": dirty.splitlines() if dirty else []}
+            "dirty_files": listed.splitlines() if listed else []}
 
 
 def dir_size(path: Path) -> int:
@@ -334,7 +340,7 @@ def markdown(r: dict) -> str:
     mib = 1024 * 1024
     lines = [
         f"### Index build throughput ({r['date'][:10]}, commit {str(r['git']['commit'])[:10]}"
-        f"{' + local changes' if r['git']['dirty'] else ''})",
+        f"{' + local changes to the index build code' if r['git']['dirty'] else ''})",
         "",
         f"{r['data']['passages']} passages ({r['data']['path']}), model {r['settings']['model']}, "
         f"batch size {r['settings']['batch_size']}, {r['settings']['rounds']} round(s) in ABBA order.",
