@@ -17,12 +17,18 @@ import numpy as np
 from .config import HopConfig, RetrievalConfig
 from .decompose import _IRREGULAR as _IRREGULAR_VERBS  # "held" -> "hold", "wrote" -> "write", ...
 from .index import HybridIndex, Mode, bm25_tokenize
+from .reader import _COMMON as _COMMON_WORDS  # words capitalised only because they start a sentence
+from .reader import _STOP_Q as _QUESTION_WORDS  # wh-words, auxiliaries, "name", "called", "many", ...
 from .reader import _SYNONYMS as _RELATION_WORDS  # "husband" -> "married", "headquarters" -> "headquartered based"
+from .reader import _GENERIC_HEADS  # "river", "university", "records", "king", ...: nouns, not names
+from .reader import _DATE_NOUNS, _RELATION_NOUNS, _RELATIONS, _classify, _relation_info
 from .text import split_sentences, words
 from .types import Fact, Hit
 
 # A capitalised name, allowing lower-case joiners inside it ("University of Velmora", "Lorenzo Costa the Elder").
 _NAME = re.compile(r"\b[A-Z0-9][\w'’\-]*(?:\s+(?:of|the|de|da|di|del|von|van|der|le|la|and|&|[A-Z0-9][\w'’\-]*))*")
+# The same with whole-word joiners ("Who did ..." is not "Who di").
+_SUBJECT_NAME = re.compile(r"\b[A-Z0-9][\w'’\-]*(?:\s+(?:(?:of|the|de|da|di|del|von|van|der|le|la|and|&)\b|[A-Z0-9][\w'’\-]*))*")
 _JOINERS = {"the", "of", "and", "de", "da", "di", "del", "von", "van", "der", "le", "la"}
 
 
@@ -59,9 +65,13 @@ class Condenser:
     def terms(self, text: str) -> frozenset[str]:
         """Stemmed terms in the index vocabulary; an irregular verb form also gives its base ("held" -> "hold"),
         which the stemmer alone cannot do, so "Which museum holds X?" meets "X is held by ..."."""
+        return frozenset(t for t in self.stems(text) if t in self._vocab)
+
+    @lru_cache(maxsize=200_000)
+    def stems(self, text: str) -> frozenset[str]:
+        """`terms` without the vocabulary filter: a word no passage uses is still a word of the question."""
         bases = " ".join(_IRREGULAR_VERBS[w] for w in words(text) if w in _IRREGULAR_VERBS)
-        return frozenset(t for t in bm25_tokenize([f"{text} {bases}" if bases else text], return_ids=False)[0]
-                         if t in self._vocab)
+        return frozenset(bm25_tokenize([f"{text} {bases}" if bases else text], return_ids=False)[0])
 
     @lru_cache(maxsize=20_000)
     def goal_terms(self, goal: str) -> frozenset[str]:
@@ -76,6 +86,79 @@ class Condenser:
 
     def overlap(self, sentence: str, goal_terms: frozenset[str]) -> float:
         return sum(self.idf(t) for t in self.terms(sentence) & goal_terms)
+
+    def relation_terms(self, question: str, subjects: Sequence[str] = (), title: str = "",
+                       described: Sequence[str] = ()) -> frozenset[str]:
+        """What a single-hop question asks of its subject, as terms: its content terms with the words that state its
+        relation in running text (the reader's tables: "husband" -> married wife spouse ..., "father" -> son
+        daughter, "cast member" -> starring actor ...), minus the terms of the subject and of the passage title.
+        "Where was Gustav Lenn born?" -> born, birth, birthplace, native; "Gustav Lenn >> place of birth" the same.
+        `described`: words that describe the subject rather than ask about it ("first director" in "Where was the
+        first director of X born?") are not relation terms either."""
+        rel_words: list[str] = []
+        if ">>" in question:
+            subject, question = (p.strip() for p in question.split(">>", 1))
+            subjects = [*subjects, subject]
+            rel_words.append(_relation_info(question)[1])
+        ws = words(question)
+        joined = f" {' '.join(ws)} "
+        rel_words += [r for phrase, (_t, r) in _RELATIONS.items() if " " in phrase and f" {phrase} " in joined]
+        rel_words += [_RELATIONS[_RELATION_NOUNS[w]][1] for w in ws if w in _RELATION_NOUNS]
+        content = " ".join(w for w in ws if w not in _QUESTION_WORDS and w not in _FILLER)
+        rel_words += [_RELATION_WORDS[w] for w in words(content) if w in _RELATION_WORDS]
+        # Not limited to the index vocabulary: a relation no passage words ("buried") is stated by no fact.
+        goal = self.stems(content) | self.stems(" ".join(rel_words).replace("+of", ""))
+        drop = self.stems(title) if title else frozenset()
+        for s in [*subjects, *described]:
+            drop |= self.stems(s)
+        return goal - drop
+
+    def type_terms(self, question: str) -> frozenset[str]:
+        """The terms of the question's answer-type head noun ("Which *river* flows ...", "What *team* was X on?", "In
+        what *year* ..."): they name the kind of answer (the reader checks that), not the relation."""
+        atype, head = _classify(question)
+        if atype == "number":  # "capacity", "population", "length" are what is asked; "number", "percentage" are not
+            return self.stems(" ".join(w for w in words(question) if w in _COUNT_NOUNS))
+        kind = [w for w in words(question) if atype == "date" and w in _DATE_NOUNS]
+        return self.stems(" ".join([head or "", *kind]))
+
+    def subject_share(self, text: str, subjects: Sequence[str]) -> float:
+        """How much of a subject `text` names, by idf weight; naming its rarest term counts as half at least
+        ("Pyrrhus" for "Pyrrhus of Epirus"). The best of several subjects; 1.0 with none."""
+        have = self.terms(text)
+        best = None
+        for s in _with_heads(subjects):
+            ts = self.terms(s)
+            if not ts:
+                continue
+            share = sum(self.idf(t) for t in ts & have) / (sum(self.idf(t) for t in ts) or 1.0)
+            if max(ts, key=lambda t: (self.idf(t), t)) in have:
+                share = max(share, SUBJECT_SHARE)
+            best = share if best is None else max(best, share)
+        return 1.0 if best is None else best
+
+    def verify(self, question: str, fact: Fact, subjects: Sequence[str] = (), cue: float = 0.0,
+               described: Sequence[str] = ()) -> "Verdict":
+        """Does `fact` state what the single-hop `question` asks of its subject? Two conditions, both lexical:
+
+        - relation: the sentence contains at least one relation term of the question (`relation_terms`), or the
+          reader found the answer there in a construction that states a relation without its word (`cue`,
+          `Candidate.cue`: "album by saxophone player X", "X as Role", "Role (X)"); an answer of the right type
+          from a sentence that says something else ("Lenn died in Arvenhal" for "Where was Gustav Lenn born?") is
+          not an answer;
+        - subject: the sentence, or its passage's title (which stands in for "He", "It"), names at least half of the
+          subject by idf weight ("It opened in 1908" in the passage "Sarne Meadow" says nothing about the Dockyard).
+
+        A question whose only relation term is its answer-type noun ("What team was X on?"), or that has none (or no
+        subject), leaves that condition to the reader's answer typing."""
+        rel = self.relation_terms(question, subjects, fact.title, described)
+        stated = rel & self.terms(fact.text)
+        share = self.subject_share(f"{fact.title} {fact.text}", subjects)
+        if rel - self.type_terms(question) and not stated and cue < CUE:
+            return Verdict(False, "the fact does not state the asked relation", rel, stated, share)
+        if share < SUBJECT_SHARE:
+            return Verdict(False, "the fact is not about the subject", rel, stated, share)
+        return Verdict(True, "the fact states the asked relation of the subject", rel, stated, share)
 
     def condense(self, hits: Sequence[Hit], goal: str, *, hop: int, per_passage: int = 1,
                  limit: int = 3) -> list[Fact]:
@@ -97,6 +180,59 @@ class Condenser:
                 facts.append(Fact(s, h.id, h.title, round(float(score), 4), hop))
         facts.sort(key=lambda f: -f.score)
         return facts[:limit]
+
+
+#: nouns that only say an answer is a count or a share
+_COUNT_NOUNS = frozenset("number numbers amount count total quantity percentage percent proportion fraction".split())
+#: share of the subject's idf weight that a supporting fact (sentence + title) must name
+SUBJECT_SHARE = 0.5
+#: a reader cue this strong states the relation even without a relation term ("by X", "Role (X)", "X as Role")
+CUE = 0.5
+#: question words that say nothing of the relation ("Where can X be found?"); "located", "situated", "lies" and
+#: "contains" only say "is in", which running text states with a preposition ("X is a village in Y County")
+_FILLER = frozenset("can could would will find found located situated location lie lies contain contains containing".split())
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """`Condenser.verify`'s answer: supported or not, why, and the terms it looked at."""
+
+    supported: bool
+    reason: str
+    relation: frozenset[str] = frozenset()  # the relation terms asked for
+    stated: frozenset[str] = frozenset()  # those the fact states
+    subject: float = 1.0  # share of the subject (idf weight) named by the fact or its title
+
+    def to_dict(self) -> dict:
+        return {"supported": self.supported, "reason": self.reason, "relation": sorted(self.relation),
+                "stated": sorted(self.stated), "subject": round(self.subject, 3)}
+
+
+def _with_heads(subjects: Sequence[str]) -> list[str]:
+    """Subjects plus the head of an "X of Y" name when X is a name of its own ("Pyrrhus" of "Pyrrhus of Epirus"; not
+    "University" of "University of Arvenhal" or "Queen" of "Queen of England")."""
+    out = list(subjects)
+    for s in subjects:
+        head = re.split(r"\s+of\s+", s, maxsplit=1)[0]
+        if head != s and not any(w.lower() in _GENERIC_HEADS or w.lower() in _COMMON_WORDS for w in head.split()):
+            out.append(head)
+    return out
+
+
+def subject_names(question: str) -> list[str]:
+    """The names a question is about: its capitalised phrases without a leading wh-word or article
+    ("Who is the director of The Quiet Ferry?" -> ["Quiet Ferry"])."""
+    out: list[str] = []
+    for m in _SUBJECT_NAME.finditer(question):
+        ws = re.sub(r"['’]s$", "", m.group(0).strip(" '’-")).split()
+        while ws and ws[0].lower() in _COMMON_WORDS:
+            ws = ws[1:]
+        while ws and ws[-1].lower() in _JOINERS | {"&"}:
+            ws = ws[:-1]
+        name = " ".join(ws)
+        if name and any(c.isupper() for c in name) and name not in out:  # "2nd", "1994" are not names
+            out.append(name)
+    return out
 
 
 def bridge_entities(facts: Sequence[Fact], question: str, limit: int = 4) -> list[str]:
@@ -134,4 +270,4 @@ def interleave(rankings: Sequence[Sequence[Hit]], k: int) -> list[Hit]:
     return out
 
 
-__all__ = ["Retriever", "Condenser", "bridge_entities", "next_query", "interleave", "HopConfig"]
+__all__ = ["Retriever", "Condenser", "Verdict", "subject_names", "bridge_entities", "next_query", "interleave", "HopConfig"]

@@ -59,10 +59,12 @@ class Candidate:
     score: float
     passage_id: str
     fact_index: int
+    cue: float = 0.0  # a structural cue that states a relation without its word there ("by X", "X as Role", "Role (X)")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["score"] = round(float(self.score), 4)
+        d["cue"] = round(float(self.cue), 4)
         return d
 
 
@@ -343,9 +345,9 @@ _SYNONYMS: dict[str, str] = {
     "spouse": "married wife husband",
     "wife": "married",
     "husband": "married",
-    "sing": "sang sung singer performed",
-    "sings": "sang sung singer performed",
-    "sang": "sung singer performed",
+    "sing": "sang sung singer performed duet",
+    "sings": "sang sung singer performed duet",
+    "sang": "sung singer performed duet",
     "singer": "sang sung performed",
     "performer": "performed sang",
     "play": "played plays starring portrayed role",
@@ -1141,6 +1143,7 @@ class _Occ:
     fact_index: int
     kind: str
     evidence: float  # relevance of its sentence or passage
+    cue: float = 0.0  # the structural cue of this occurrence (see Candidate.cue)
 
 
 def _name_like(title: str) -> bool:
@@ -1312,6 +1315,8 @@ def read(
             span_j = min(span_j, len(toks))
             local_by: dict[int, float] = {}
             intro = 0.0
+            cue = 0.0  # a structural cue (agent "by X", "X as Role", "Role (X)", "X's work"): for verification only
+            agent = float(q.atype in ("person", "entity") and sp.kind in ("name", "title"))
             for k, g, f in hits:
                 if span_i <= k < span_j:
                     continue
@@ -1341,16 +1346,27 @@ def read(
                         intro = max(intro, 0.8)  # "Lana Wood, the sister of Natalie Wood"
                     elif "as" in between[:2] and q.acting:
                         intro = max(intro, 0.8)  # "Colin Firth as King George VI", "her role as Scarlett"
+                        cue = max(cue, 0.8 * agent)
                     elif sp.poss and not between:
                         intro = max(intro, 0.7)  # "Avicenna's The Canon of Medicine"
+                        cue = max(cue, 0.7 * agent)
                     elif sp.poss and between == ["the"]:
                         intro = max(intro, 0.7)
+                        cue = max(cue, 0.7 * agent)
             local = min(1.0, sum(local_by.values()) / total) if local_by else 0.0
             if q.acting and sp.paren and span_i >= 2 and toks[span_i - 1].text == "(" \
                     and any(k == span_i - 2 for k, _g, _f in hits):
                 intro = max(intro, 0.9)  # "Leslie Knope (Amy Poehler)": the actor after the role
+                cue = max(cue, 0.9 * agent)
             if q.atype in ("person", "entity") and span_i > 0 and toks[span_i - 1].low == "by" and rel > 0:
                 intro = max(intro, 0.5)
+                cue = max(cue, 0.5)
+            # the agent of a work, named after its role ("by American writer Raymond Carver", "by saxophone player
+            # Dave Koz"): a cue for verification only, not a scoring term
+            if q.atype in ("person", "entity") and rel > 0 and span_i >= 2 and toks[span_i - 1].low in _ROLE_NOUNS:
+                b = next((x for x in range(span_i - 2, max(-1, span_i - 5), -1) if toks[x].low == "by"), None)
+                if b is not None and all(toks[x].word for x in range(b + 1, span_i)):
+                    cue = max(cue, 0.5)
             title_m = 0.0
             if sp.kind == "name" and title:
                 tn = _norm(title)
@@ -1384,7 +1400,8 @@ def read(
                 - W["styled"] * sp.styled
                 - W["long"] * max(0, nwords - 4)
             )
-            occs.append(_Occ(text, key, raw, fact.passage_id, fi, sp.kind, _evidence(rel, prels[fact.passage_id])))
+            occs.append(_Occ(text, key, raw, fact.passage_id, fi, sp.kind, _evidence(rel, prels[fact.passage_id]),
+                             cue))
 
     if not occs:
         return ReaderResult(UNANSWERABLE, False, 0.0, [], [], q.atype)
@@ -1429,7 +1446,7 @@ def read(
         c = conf(raw, (top - second) if idx == 0 else (raw - top), o.evidence)
         if cands:
             c = min(c, cands[-1].score)  # an alternative is never more credible than the one ranked above it
-        cands.append(Candidate(_expand(o, by_key, q), round(c, 6), o.passage_id, o.fact_index))
+        cands.append(Candidate(_expand(o, by_key, q), round(c, 6), o.passage_id, o.fact_index, o.cue))
     best_raw, best, pids = chosen[0]
     answerable = confidence >= config.threshold
     return ReaderResult(

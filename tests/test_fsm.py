@@ -15,9 +15,10 @@ import pytest
 from hopqa.config import Config, HopConfig, IndexConfig, RetrievalConfig
 from hopqa.corpus import CorpusSource
 from hopqa.fsm import TRANSITIONS, Context, MachineError, State, describe, run
-from hopqa.hops import Condenser, Retriever
+from hopqa.hops import Condenser, Retriever, subject_names
 from hopqa.index import build_index, open_index
 from hopqa.qa import Asker
+from hopqa.types import Fact
 
 # An invented world: Pellmark, its towns, a novelist, a painter, a museum, a river.
 TOY = [
@@ -351,3 +352,62 @@ def test_answer_json_schema_is_stable(toy_index, answers):
     answerable = [a for _, _, a in answers if a.answerable]
     assert answerable and all(a.to_dict()["evidence"] for a in answerable)
     assert json.loads(json.dumps(answers[0][2].to_dict())) == answers[0][2].to_dict()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# REVISE_SEARCH: answer verification
+
+
+def toy_fact(pid: str, text: str) -> Fact:
+    return Fact(text, pid, dict((i, t) for i, t, _ in TOY)[pid], 1.0, 1)
+
+
+def test_verification_needs_the_asked_relation(toy_index):
+    c = Condenser(toy_index)
+    died = toy_fact("t02", "He died in Corvelle in 1961.")
+    born = toy_fact("t02", "Born in Ondria, he worked as a harbour clerk before turning to writing.")
+    # the reader takes a place of the right type from the "died" sentence ...
+    from hopqa.reader import read
+
+    assert read("Where was Bram Tulliver born?", [died]).candidates[0].text == "Corvelle"
+    # ... but that sentence does not state the asked relation; the "born" sentence does ("birthplace" -> born)
+    for q in ("Where was Bram Tulliver born?", "What is the birthplace of Bram Tulliver?",
+              "Bram Tulliver >> place of birth"):
+        v = c.verify(q, died, ["Bram Tulliver"])
+        assert not v.supported and v.reason == "the fact does not state the asked relation", (q, v)
+        assert c.verify(q, born, ["Bram Tulliver"]).supported, q
+    # a relation no passage of the index words at all is stated by no fact
+    assert not c.verify("Where was Bram Tulliver buried?", died, ["Bram Tulliver"]).supported
+    # the passage title stands in for "He": the subject is named
+    assert c.verify("Where did Bram Tulliver die?", died, ["Bram Tulliver"]).supported
+
+
+def test_verification_needs_the_asked_subject(toy_index):
+    c = Condenser(toy_index)
+    q = "When was the Ondria Museum founded?"
+    subjects = subject_names(q)
+    assert subjects == ["Ondria Museum"]
+    other = toy_fact("t04", "Its university was founded in 1402.")  # "founded", but of Corvelle's university
+    own = toy_fact("t07", "The Ondria Museum is an art museum in Ondria, founded in 1911.")
+    v = c.verify(q, other, subjects)
+    assert not v.supported and v.reason == "the fact is not about the subject" and v.stated == {"found"}
+    assert c.verify(q, own, subjects).supported
+    # the answer-type noun alone is no relation to check ("Which river ..."); words describing the subject are not
+    # the relation asked ("first director" in "Where was the first director of X born?")
+    river = toy_fact("t04", "Corvelle is the capital of Pellmark, on the Vessa River.")
+    assert c.verify("Which river flows through Corvelle?", river, ["Corvelle"]).supported
+    director = toy_fact("t07", "Its first director was Lene Farrow.")
+    assert c.verify("Where was the first director of Ondria Museum born?", director, ["Ondria Museum"]).supported
+    assert not c.verify("Where was the first director of Ondria Museum born?", director, ["Ondria Museum"],
+                        described=["first director"]).supported
+
+
+@pytest.mark.parametrize("question", [
+    "Where was the author of The Glass Orchard buried?",  # "He died in Corvelle": a place, not the burial
+    "When did the author of The Glass Orchard marry?",  # "(1890–1961)": dates, not the marriage
+    "Where was the first director of the museum that holds Saltwind Bridge born?",  # Lene Farrow has no birthplace
+])
+def test_unverified_chains_are_unanswerable(toy_index, question):
+    a = asker(toy_index).ask(question)
+    assert not a.answerable and a.answer == "unanswerable", (question, a.answer)
+    assert a.transitions[-2].reason == "unsupported"

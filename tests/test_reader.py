@@ -201,7 +201,7 @@ def test_to_dict_round_trip() -> None:
     d = read("Who wrote The Lantern of Arvel?", FACTS).to_dict()
     assert set(d) == {"text", "answerable", "confidence", "passage_ids", "candidates", "answer_type"}
     assert d["text"] == "Ilsa Marrow" and d["answerable"] is True
-    assert set(d["candidates"][0]) == {"text", "score", "passage_id", "fact_index"}
+    assert set(d["candidates"][0]) == {"text", "score", "passage_id", "fact_index", "cue"}
 
 
 def test_fast() -> None:
@@ -214,3 +214,14 @@ def test_fast() -> None:
             read(q, FACTS)
     per_call = (time.perf_counter() - start) / 100
     assert per_call < 0.01  # well under 10 ms per call on any CI machine (about 0.3 ms here)
+
+
+def test_structural_cue_for_verification() -> None:
+    # An agent named after its role ("by saxophone player X") states authorship without the question's relation word:
+    # the candidate carries a structural cue. Scoring does not use it; `Condenser.verify` does.
+    facts = [fact("Salt Road is the third album by saxophone player Ada Venn.", "s1", "Salt Road")]
+    res = read("Who is the performer of Salt Road?", facts)
+    assert res.candidates[0].text == "Ada Venn" and res.candidates[0].cue >= 0.5
+    # A date inside a life span is no cue, even for "marry" (an acting-style verb of the reader's table).
+    facts = [fact("Bram Tulliver (1890–1961) was a Pellish novelist.", "b1", "Bram Tulliver")]
+    assert all(c.cue == 0.0 for c in read("When did Bram Tulliver marry?", facts).candidates)

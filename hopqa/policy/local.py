@@ -4,11 +4,15 @@
 - REVISE_DECOMPOSITION: #k references must point backwards and every later step must use an earlier answer.
 - SEARCH: a condensed retrieval hop. Query: the pending sub-question with earlier answers substituted, plus the bridge
   entities of the newest facts (decomposition-free: the question plus those entities).
-- REVISE_SEARCH: the sub-answer must occur in a kept fact with enough confidence; otherwise retry with the reader's
-  next candidate, then with a reformulated query, then give the step up.
+- REVISE_SEARCH (verification): a sub-answer is supported only if a fact of this hop that contains it states the asked
+  relation of the asked subject (`Condenser.verify`: a relation term of the sub-question in the sentence, or a reader
+  cue introducing the answer; and the subject named by the sentence or its passage title), not merely an answer of
+  the right type. Otherwise: the reader's next candidate above the threshold, then a retry hop with a reformulated
+  query (only with a hop to spare for the later sub-questions), then the step is rejected.
 - JUDGE: stop when every sub-question is answered, when a hop adds no new fact, on a confident answer after
   `min_hops` (decomposition-free), or at `max_hops`.
-- ANSWER: the last sub-answer, else the reader over all kept facts; "unanswerable" below the reader's threshold.
+- ANSWER: the last sub-answer when every link of the chain is supported ("unanswerable" if one was rejected, or below
+  the reader's threshold); decomposition-free: the reader over all kept facts.
 """
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ from ..fsm import Context, State
 from ..hops import next_query
 
 _REF = re.compile(r"#(\d+)")
+# "the first director of #1" followed by more words: a description of the subject, not the relation asked
+_OF_REF = re.compile(r"\bthe ((?:[a-z][\w'-]* ){0,3}[a-z][\w'-]*) of #\d+")
 
 
 def _refs(q: str) -> list[int]:
@@ -81,19 +87,24 @@ class LocalPolicy:
         facts = hop.facts or ctx.facts
         exclude = [a for a in ctx.sub_answers.values()] + ctx.scratch.get("rejected", [])
         res = read(sub_q, facts, config=ctx.config.reader, exclude=exclude)
-        # A fact speaks of its passage's title entity even when it says "He" or "She": the title counts as support.
-        fact_text = " ".join(_norm(f"{f.title} {f.text}") for f in facts)
-        supported = res.answerable and _norm(res.text) and _norm(res.text) in fact_text
-        if supported:
-            k = ctx.step + 1
-            ctx.sub_answers[k] = res.text
-            ctx.sub_support[k] = list(res.passage_ids)
-            ctx.scratch.setdefault("confidence", {})[k] = res.confidence
-            hop.sub_answer = res.text
-            ctx.step += 1
-            ctx.retries = 0
-            return "accepted"
-        if ctx.retries < ctx.config.hops.retries and ctx.hops_left > 0:
+        subjects, described = self._subjects(ctx), self._described(ctx)
+        # Verify the reader's candidates best first: the first one above the threshold that a fact states, as the
+        # answer of the asked relation of the asked subject, is the sub-answer.
+        for cand in res.candidates:
+            if cand.score < ctx.config.reader.threshold:
+                break
+            support = self._support(ctx, sub_q, cand, facts, subjects, described)
+            if support:
+                k = ctx.step + 1
+                ctx.sub_answers[k] = cand.text
+                ctx.sub_support[k] = support
+                ctx.scratch.setdefault("confidence", {})[k] = cand.score
+                hop.sub_answer = cand.text
+                ctx.step += 1
+                ctx.retries = 0
+                return "accepted"
+        # Retry only with a hop to spare: every later sub-question still needs its own hop.
+        if ctx.retries < ctx.config.hops.retries and ctx.hops_left > len(ctx.sub_questions) - ctx.step - 1:
             ctx.retries += 1
             # Reformulate: the whole question plus the bridge entities of what we have read.
             ctx.pending_query = next_query(ctx.question, ctx.facts[:2], sub_question=sub_q,
@@ -108,6 +119,38 @@ class LocalPolicy:
         ctx.step += 1
         ctx.retries = 0
         return "rejected"
+
+    def _described(self, ctx: Context) -> list[str]:
+        """Words that describe the subject inside the pending sub-question: "first director" in "Where was the first
+        director of #1 born?" (not in "Who was the first director of #1?", where they are what is asked)."""
+        raw = ctx.sub_questions[ctx.step]
+        return [m.group(1) for m in _OF_REF.finditer(raw) if raw[m.end():].strip(" ?.")]
+
+    def _subjects(self, ctx: Context) -> list[str]:
+        """What the pending sub-question is about: the earlier answers it refers to, else the names it contains."""
+        from ..hops import subject_names
+
+        raw = ctx.sub_questions[ctx.step]
+        refs = [ctx.sub_answers[r] for r in _refs(raw) if r in ctx.sub_answers]
+        return refs or subject_names(raw.split(">>", 1)[0] if ">>" in raw else raw)
+
+    def _support(self, ctx: Context, sub_q: str, cand, facts: list, subjects: list[str],
+                 described: list[str]) -> list[str]:
+        """The passages whose kept facts state the candidate as the answer of `sub_q` (empty: unsupported). A fact
+        speaks of its passage's title entity even when it says "He" or "She": the title counts as naming it."""
+        answer = cand.text
+        key = _norm(answer)
+        out: list[str] = []
+        for i, f in enumerate(facts):
+            if not key or f" {key} " not in f" {_norm(f'{f.title} {f.text}')} ":
+                continue
+            verdict = ctx.condenser.verify(sub_q, f, subjects, cue=cand.cue if i == cand.fact_index else 0.0,
+                                           described=described)
+            ctx.scratch.setdefault("verification", []).append({"sub_question": sub_q, "answer": answer,
+                                                               "fact": f.text, **verdict.to_dict()})
+            if verdict.supported and f.passage_id not in out:
+                out.append(f.passage_id)
+        return out
 
     # -- JUDGE ---------------------------------------------------------------------------------------------------------
     def judge(self, ctx: Context) -> str:
@@ -136,14 +179,15 @@ class LocalPolicy:
         if ctx.decomposed and ctx.sub_answers:
             last = len(ctx.sub_questions)
             unsupported = set(ctx.scratch.get("unsupported_steps", []))
-            if last in ctx.sub_answers and last not in unsupported:
+            # Every link must be supported: an answer reached through a rejected (guessed) sub-answer is a guess.
+            if last in ctx.sub_answers and not unsupported:
                 ctx.answer = ctx.sub_answers[last]
                 ctx.answer_support = list(ctx.sub_support.get(last, []))
                 # The chain's confidence is its weakest link.
                 ctx.confidence = min(ctx.scratch.get("confidence", {}).values(), default=0.0)
                 ctx.answerable = ctx.confidence >= ctx.config.reader.threshold
                 return "answered" if ctx.answerable else "unsupported"
-            # The chain broke at its last link: the evidence does not state the answer. Reading the whole question
+            # The chain broke at one of its links: the evidence does not state the answer. Reading the whole question
             # over the facts here would only guess.
             return "unsupported"
         # The answer of the whole question is not an intermediate (bridge) answer.
