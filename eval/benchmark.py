@@ -58,9 +58,10 @@ def run(cmd: list[str], log: Path) -> tuple[float, int, str]:
     return wall, max(after, before), p.stdout
 
 
-def eval_run(name: str, args: list[str], runs: Path, results: Path) -> dict:
+def eval_run(name: str, args: list[str], runs: Path, results: Path, compare: bool = True) -> dict:
     out = runs / name
-    cmd = HOPQA + ["eval", *args, "--compare", "--json", "--output-dir", str(out), "--index-dir", str(runs / "indexes")]
+    cmd = HOPQA + ["eval", *args, *(["--compare"] if compare else []), "--json", "--output-dir", str(out),
+                   "--index-dir", str(runs / "indexes")]
     if out.exists():
         cmd.append("--resume")
     wall, rss, stdout = run(cmd, runs / f"{name}.log")
@@ -105,6 +106,18 @@ def main() -> None:
     open_m = eval_run("musique_open", [str(args.data), "--setting", "open"], runs, results)
     dis_m = eval_run("musique_distractor", [str(args.data), "--setting", "distractor"], runs, results)
     demo_m = eval_run("demo_open", ["--demo", "--setting", "open"], runs, results)
+    # Ablation: REVISE_SEARCH without answer verification (more answers, more of them guesses).
+    noverify = runs / "noverify.toml"
+    noverify.write_text("[reader]\nverify = false\n", encoding="utf-8")
+    nover_m = eval_run("musique_open_noverify", [str(args.data), "--setting", "open", "--config", str(noverify)],
+                       runs, results, compare=False)
+    # Answerability, MuSiQue-Full style: the demo questions plus their unanswerable contrasts (same ids).
+    from hopqa.demo import demo_questions
+
+    full = runs / "demo_full.jsonl"
+    full.write_text(demo_questions().read_text(encoding="utf-8") + demo_questions(unanswerable=True).read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    full_m = eval_run("demo_full", [str(full), "--setting", "open"], runs, results, compare=False)
 
     # Cold `hopqa ask`: a fresh process each time, the demo index built by the demo run above.
     demo_index = runs / "demo_open" / "run.json"
@@ -151,6 +164,23 @@ def main() -> None:
                       f"hybrid single-shot R@5 {pct(pipes['hybrid']['recall@5'])}.", ""]
         lines += ["<details><summary>By hop type</summary>", "", hop_table(m), "", "</details>", ""]
 
+    nv = nover_m
+    lines += ["## Answer verification and answerability", "",
+              "REVISE_SEARCH accepts a sub-answer only when a kept fact states the asked relation of the asked subject "
+              "(`[reader] verify = true`, the default); a chain with an unsupported link answers `unanswerable`. "
+              "Without it, any fact that contains the span supports it:", "",
+              "| MuSiQue sample, open, multi-hop | EM | F1 | answered | EM among answered | R@5 | All@5 |", "|---|---|---|---|---|---|---|"]
+    for label, m in (("verify on (default)", open_m["pipelines"]["multihop"]), ("verify off", nv)):
+        answered = round(m["n"] * (m.get("answerability_accuracy") or 0))  # every gold question is answerable here
+        em_ans = (m["answer_em"] * m["n"] / answered) if answered else None
+        lines.append(f"| {label} | {pct(m['answer_em'])} | {pct(m['answer_f1'])} | {answered} of {m['n']} | {pct(em_ans)} | "
+                     f"{pct(m['recall@5'])} | {pct(m['all_recall@5'])} |")
+    fm = full_m.get("musique_full") or {}
+    lines += ["", f"Demo questions with their unanswerable contrasts ({full_m['n']} questions, "
+              f"{fm.get('n_groups', 0)} contrast pairs, MuSiQue-Full scoring): answerability accuracy "
+              f"{pct(full_m.get('answerability_accuracy'))}; group answer sufficiency F1 "
+              f"{pct(fm.get('group_answer_sufficiency_f1'))}, group support sufficiency F1 "
+              f"{pct(fm.get('group_support_sufficiency_f1'))}, sufficiency {pct(fm.get('group_sufficiency'))}.", ""]
     lines += ["## Speed", ""]
     if index_bench:
         b = index_bench

@@ -61,6 +61,9 @@ class ReaderConfig:
     # one EM point on the MuSiQue dev sample (0.25 costs one question); not chosen on the demo contrasts.
     threshold: float = 0.20
     max_answer_words: int = 8
+    # REVISE_SEARCH accepts a sub-answer only if a kept fact states the asked relation of the asked subject. Off: any
+    # fact containing the span supports it (more answers, more of them guesses; see eval/RESULTS.md for both).
+    verify: bool = True
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,10 @@ class LocalPolicy:
         for i, f in enumerate(facts):
             if not key or f" {key} " not in f" {_norm(f'{f.title} {f.text}')} ":
                 continue
+            if not ctx.config.reader.verify:
+                if f.passage_id not in out:
+                    out.append(f.passage_id)
+                continue
             verdict = ctx.condenser.verify(sub_q, f, subjects, cue=cand.cue if i == cand.fact_index else 0.0,
                                            described=described)
             ctx.scratch.setdefault("verification", []).append({"sub_question": sub_q, "answer": answer,
