@@ -74,8 +74,10 @@ def git_commit() -> str:
     try:
         here = Path(__file__).resolve().parent
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        # Dirty means the code that produces results differs from the commit (not, say, the results files a
+        # benchmark is writing).
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "hopqa", "cli",
+                                "pyproject.toml"], cwd=here.parent, capture_output=True, text=True, timeout=5).stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -189,7 +191,10 @@ def score_record(item: EvalItem, answer, latency: float, pipeline: str) -> dict[
     """One question's prediction (official fields), its trace summary and its metrics."""
     g = item.gold
     idx_of = {pid: k for k, pid in enumerate(item.paragraph_ids)}
-    support = sorted({idx_of[h.id] for h in answer.evidence if h.id in idx_of})
+    # Predicted support: the evidence chain; when the answer is "unanswerable", the passages the hops read (the
+    # official evaluator scores support on every gold-answerable question, whatever answerability was predicted).
+    read = answer.evidence or [hop.hits[0] for hop in answer.hops if hop.hits]
+    support = sorted({idx_of[h.id] for h in read if h.id in idx_of})
     ranking = [h.id for h in answer.ranking]
     rec: dict[str, Any] = {
         "pipeline": pipeline, "id": item.id, "position": item.position, "hop_type": item.hop_type,

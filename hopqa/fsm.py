@@ -61,7 +61,7 @@ EVENT_HELP = {
     "invalid": "the decomposition cannot be repaired: fall back to decomposition-free hops",
     "retrieved": "a hop retrieved passages and condensed them into facts",
     "exhausted": "the hop found nothing new",
-    "accepted": "the sub-answer occurs in a kept fact and links the chain",
+    "accepted": "a kept fact states the sub-answer as the asked relation of the asked subject",
     "retry": "the sub-answer is unsupported: search again (next candidate or reformulated query)",
     "rejected": "no supported sub-answer after the allowed retries",
     "next": "more evidence is needed: next hop",

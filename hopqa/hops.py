@@ -26,9 +26,8 @@ from .text import split_sentences, words
 from .types import Fact, Hit
 
 # A capitalised name, allowing lower-case joiners inside it ("University of Velmora", "Lorenzo Costa the Elder").
-_NAME = re.compile(r"\b[A-Z0-9][\w'’\-]*(?:\s+(?:of|the|de|da|di|del|von|van|der|le|la|and|&|[A-Z0-9][\w'’\-]*))*")
 # The same with whole-word joiners ("Who did ..." is not "Who di").
-_SUBJECT_NAME = re.compile(r"\b[A-Z0-9][\w'’\-]*(?:\s+(?:(?:of|the|de|da|di|del|von|van|der|le|la|and|&)\b|[A-Z0-9][\w'’\-]*))*")
+_NAME = _SUBJECT_NAME = re.compile(r"\b[A-Z0-9][\w'’\-]*(?:\s+(?:(?:of|the|de|da|di|del|von|van|der|le|la|and|&)\b|[A-Z0-9][\w'’\-]*))*")
 _JOINERS = {"the", "of", "and", "de", "da", "di", "del", "von", "van", "der", "le", "la"}
 
 
