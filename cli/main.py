@@ -1,6 +1,9 @@
 """The hopqa command line: a thin Typer layer over the `hopqa` library."""
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 from . import index as index_cmd
@@ -29,7 +32,16 @@ except ImportError:  # pragma: no cover
 
 
 def main() -> None:
-    app()
+    code = 0
+    try:
+        app()
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip the interpreter's teardown: unloading torch and transformers takes ~1.3 s on this CPU, a fifth of a cold
+    # `hopqa ask` (measured 6.5 s -> 5.3 s). Every command has written, flushed and closed its files by now.
+    os._exit(code)
 
 
 if __name__ == "__main__":
