@@ -174,6 +174,10 @@ class Context:
         ids += self.answer_support
         if not ids:
             ids = [hop.hits[0].id for hop in self.hops if hop.hits]
+        return self.hits_by_ids(ids)
+
+    def hits_by_ids(self, ids: list[str]) -> list[Hit]:
+        """The retrieved hits with these ids, in that order, each once (ids no hop retrieved are dropped)."""
         by_id = {x.id: x for hop in self.hops for x in hop.hits}
         out, seen = [], set()
         for i in ids:

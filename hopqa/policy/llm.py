@@ -395,13 +395,7 @@ class LLMPolicy:
         for f in ctx.scratch.get("free_answers", []):
             ids += f["support"]
         ids += [hop.hits[0].id for hop in ctx.hops if hop.hits]
-        by_id = {x.id: x for hop in ctx.hops for x in hop.hits}
-        out, seen = [], set()
-        for i in ids:
-            if i in by_id and i not in seen:
-                seen.add(i)
-                out.append(by_id[i])
-        return out[: max(1, ctx.config.hops.k)]
+        return ctx.hits_by_ids(ids)[: max(1, ctx.config.hops.k)]
 
     def answer(self, ctx: Context) -> str:
         evidence = self._evidence(ctx)
