@@ -1,4 +1,6 @@
-"""Scoring exactly like the official MuSiQue evaluator (StonyBrookNLP/musique, ``evaluate_v1.0.py``).
+"""Scoring exactly like the official evaluators: MuSiQue (StonyBrookNLP/musique, ``evaluate_v1.0.py``), HotpotQA
+(hotpotqa/hotpot, ``hotpot_evaluate_v1.py``) and 2WikiMultihopQA (Alab-NII/2wikimultihop,
+``2wikimultihop_evaluate_v1.1.py``); the HotpotQA and 2Wiki rules are in the second half of this module.
 
 Nothing in this module is used to *answer* questions; it only scores predictions. Every function
 names, in its docstring, the official rule it reproduces. The official files are:
@@ -42,6 +44,18 @@ __all__ = [
     "gold_support_idxs",
     "musique_full_group_metrics",
     "evaluate_official",
+    "breakdown",
+    "TYPE_ORDER",
+    "LEVELS",
+    "metric_family",
+    "OFFICIAL_EVALUATOR",
+    "HOTPOT_METRIC_KEYS",
+    "hotpot_answer_scores",
+    "sp_scores",
+    "joint_scores",
+    "evidence_scores",
+    "evaluate_hotpot_official",
+    "evaluate_2wiki_official",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -436,4 +450,273 @@ def evaluate_official(
     out = {k: full[k] for k in keys}
     if round_digits is not None:
         out = {k: round(v, round_digits) for k, v in out.items()}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Breakdowns by the dataset's own question type and level (hopqa's own; the official scripts print totals only)
+# ---------------------------------------------------------------------------------------------
+
+#: Question types in display order, per dataset family (MuSiQue: hop types from the id; HotpotQA and 2Wiki: the
+#: record's ``type`` field). Types not listed come after these, sorted, and ``"other"`` last.
+TYPE_ORDER: dict[str, tuple[str, ...]] = {
+    "musique": HOP_TYPES,
+    "hotpot": ("bridge", "comparison"),
+    "2wiki": ("compositional", "comparison", "inference", "bridge_comparison"),
+}
+#: HotpotQA's ``level`` field.
+LEVELS = ("easy", "medium", "hard")
+
+
+def _ordered_groups(values: Iterable[Any], order: Sequence[str]) -> list[str]:
+    present = {str(v) for v in values}
+    head = [t for t in order if t in present]
+    tail = sorted(present - set(head) - {"other"})
+    return head + tail + (["other"] if "other" in present and "other" not in head else [])
+
+
+def breakdown(records: Iterable[Mapping[str, Any]], field: str, keys: Sequence[str],
+              order: Sequence[str] = ()) -> dict[str, Any]:
+    """Per-group means of ``keys`` (``None`` skipped, as :func:`aggregate`), grouped by ``record[field]``.
+
+    Records without the field (or with ``None``) go to ``"other"``. Groups come in ``order``, then any other value
+    sorted, then ``"other"``; each group is ``{key: mean, ..., "n": size}``.
+    """
+    groups: dict[str, list[Mapping[str, Any]]] = collections.defaultdict(list)
+    for r in records:
+        v = r.get(field)
+        groups["other" if v is None or v == "" else str(v)].append(r)
+    out: dict[str, Any] = {}
+    for g in _ordered_groups(groups, order):
+        out[g] = dict(_means(groups[g], keys))
+        out[g]["n"] = len(groups[g])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# HotpotQA (official hotpot_evaluate_v1.py) and 2WikiMultihopQA (official 2wikimultihop_evaluate_v1.1.py)
+# ---------------------------------------------------------------------------------------------
+
+#: Which official evaluator a dataset family is scored like.
+OFFICIAL_EVALUATOR = {
+    "musique": "MuSiQue evaluate_v1.0.py (StonyBrookNLP/musique)",
+    "hotpot": "HotpotQA hotpot_evaluate_v1.py (hotpotqa/hotpot)",
+    "2wiki": "2WikiMultihopQA 2wikimultihop_evaluate_v1.1.py (Alab-NII/2wikimultihop)",
+}
+
+#: Per-question keys of the HotpotQA / 2Wiki family (means over questions = the official totals).
+HOTPOT_METRIC_KEYS = (
+    "answer_em", "answer_f1", "answer_precision", "answer_recall",
+    "sp_em", "sp_f1", "sp_precision", "sp_recall",
+    "joint_em", "joint_f1", "joint_precision", "joint_recall",
+    "recall@2", "recall@5", "recall@10", "all_recall@5", "all_recall@10",
+)
+
+
+def metric_family(dataset_format: str | None) -> str:
+    """``"hotpot"`` for HotpotQA, ``"2wiki"`` for 2WikiMultihopQA, ``"musique"`` for MuSiQue and plain datasets."""
+    return dataset_format if dataset_format in ("hotpot", "2wiki") else "musique"
+
+
+_YES_NO = ("yes", "no", "noanswer")
+
+
+def hotpot_answer_scores(pred: str, golds: Sequence[str] | str) -> dict[str, float]:
+    """Answer EM, F1, precision and recall as the official HotpotQA ``exact_match_score`` / ``f1_score``.
+
+    Differences from the MuSiQue (SQuAD v2) rules, kept exactly: (1) if either normalised side is ``yes``, ``no`` or
+    ``noanswer`` and the two differ, F1/P/R are all 0 even when tokens overlap (``"no"`` vs ``"no way"``); (2) when
+    nothing overlaps -- including both sides normalising to the empty string -- F1/P/R are 0 (EM of two empty
+    strings is still 1). Same :func:`normalize_answer`. With several golds (2Wiki: answer + aliases), each of EM,
+    F1, P and R is maximised *separately* over them, as the 2Wiki ``update_answer`` does (HotpotQA has one gold).
+    """
+    golds = _check_golds(golds)
+    best = {"em": 0.0, "f1": 0.0, "precision": 0.0, "recall": 0.0}
+    p_norm = normalize_answer(pred)
+    for gold in golds:
+        g_norm = normalize_answer(gold)
+        em = float(p_norm == g_norm)
+        f1 = prec = rec = 0.0
+        special = (p_norm in _YES_NO or g_norm in _YES_NO) and p_norm != g_norm
+        if not special:
+            p_toks, g_toks = p_norm.split(), g_norm.split()
+            same = sum((collections.Counter(p_toks) & collections.Counter(g_toks)).values())
+            if same:
+                prec, rec = same / len(p_toks), same / len(g_toks)
+                f1 = 2 * prec * rec / (prec + rec)
+        for k, v in (("em", em), ("f1", f1), ("precision", prec), ("recall", rec)):
+            best[k] = max(best[k], v)
+    return best
+
+
+def sp_scores(pred: Iterable[Sequence[Any]], gold: Iterable[Sequence[Any]], *,
+              lowercase_titles: bool = False) -> dict[str, float]:
+    """Supporting-fact EM, F1, precision, recall over ``(title, sent_id)`` pairs (official ``update_sp``).
+
+    Each side becomes a set of tuples (duplicates ignored; ``[t, 1]`` and ``(t, 1)`` are the same; ``1`` and
+    ``"1"`` are not). tp/fp/fn as in :func:`support_prf`, but with the HotpotQA rule for empty sets: both empty
+    gives P = R = F1 = 0 and EM = 1. ``lowercase_titles=True`` is the 2Wiki ``normalize_sp`` rule: titles are
+    lower-cased *after* the de-duplication, so ``("A", 0)`` and ``("a", 0)`` predicted together count twice.
+    """
+    p_set, g_set = set(map(tuple, pred)), set(map(tuple, gold))
+    if lowercase_titles:
+        p_items = [(e[0].lower(), *e[1:]) if e else e for e in p_set]
+        g_items = [(e[0].lower(), *e[1:]) if e else e for e in g_set]
+    else:
+        p_items, g_items = list(p_set), list(g_set)
+    g_lookup = g_items if lowercase_titles else g_set
+    p_lookup = p_items if lowercase_titles else p_set
+    tp = sum(1 for e in p_items if e in g_lookup)
+    fp = len(p_items) - tp
+    fn = sum(1 for e in g_items if e not in p_lookup)
+    prec = tp / (tp + fp) if tp + fp > 0 else 0.0
+    rec = tp / (tp + fn) if tp + fn > 0 else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0
+    return {"em": 1.0 if fp + fn == 0 else 0.0, "f1": f1, "precision": prec, "recall": rec}
+
+
+def joint_scores(*parts: Mapping[str, float]) -> dict[str, float]:
+    """Joint EM, F1, precision, recall (official): precision = product of the parts' precisions, recall = product of
+    their recalls, F1 = their harmonic mean (0 if both are 0), EM = product of EMs. HotpotQA joins answer and
+    supporting facts; 2Wiki also the evidence triples."""
+    prec = rec = em = 1.0
+    for part in parts:
+        prec *= part["precision"]
+        rec *= part["recall"]
+        em *= part["em"]
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0
+    return {"em": em, "f1": f1, "precision": prec, "recall": rec}
+
+
+def _norm_evidence(x: Any) -> Any:
+    """2Wiki ``normalize_evi``: every string, at any depth, lower-cased, ASCII punctuation deleted, whitespace
+    squeezed -- articles are *kept* (unlike :func:`normalize_answer`)."""
+    if isinstance(x, str):
+        return " ".join("".join(ch for ch in x.lower() if ch not in _PUNCT).split())
+    if isinstance(x, (list, tuple)):
+        return [_norm_evidence(y) for y in x]
+    return x
+
+
+def evidence_scores(pred: Sequence[Sequence[Any]], gold: Sequence[Sequence[Sequence[Any]]]) -> dict[str, float]:
+    """Evidence-triple EM, F1, precision, recall (official 2Wiki ``update_evi``).
+
+    ``pred`` is a list of ``[subject, relation, object]``; ``gold`` a list of gold evidences, each a list of
+    accepted triples (the gold triple with every alias of its subject and object). After :func:`_norm_evidence`,
+    the distinct predicted triples that occur among the accepted forms of some gold evidence are matches (each
+    predicted triple counts once). P = matches / distinct predicted (0 if none), R = matches / number of gold
+    evidences (0 if none), F1 their harmonic mean, EM = 1 iff matches == distinct predicted == gold count (so both
+    empty is EM 1, F1 0).
+    """
+    p_set = {tuple(t) for t in _norm_evidence(list(pred))}
+    g_sets = [{tuple(t) for t in accepted} for accepted in _norm_evidence(list(gold))]
+    matches = sum(1 for t in p_set if any(t in accepted for accepted in g_sets))
+    prec = matches / len(p_set) if p_set else 0.0
+    rec = matches / len(g_sets) if g_sets else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0
+    return {"em": 1.0 if matches == len(p_set) == len(g_sets) else 0.0, "f1": f1, "precision": prec, "recall": rec}
+
+
+_TOTAL_KEYS = ("em", "f1", "prec", "recall", "sp_em", "sp_f1", "sp_prec", "sp_recall")
+_JOINT_KEYS = ("joint_em", "joint_f1", "joint_prec", "joint_recall")
+_EVI_KEYS = ("evi_em", "evi_f1", "evi_prec", "evi_recall")
+
+
+def _add(totals: dict[str, float], prefix: str, s: Mapping[str, float]) -> None:
+    totals[prefix + "em"] += s["em"]
+    totals[prefix + "f1"] += s["f1"]
+    totals[prefix + "prec"] += s["precision"]
+    totals[prefix + "recall"] += s["recall"]
+
+
+def evaluate_hotpot_official(golds: Sequence[Mapping[str, Any]], prediction: Mapping[str, Any]) -> dict[str, float]:
+    """The whole official ``hotpot_evaluate_v1.py`` ``eval()`` on in-memory data.
+
+    ``golds`` are HotpotQA records (``_id``, ``answer``, ``supporting_facts``); ``prediction`` is the official
+    predictions object ``{"answer": {id: str}, "sp": {id: [[title, sent_id], ...]}}``. Per gold record: a missing
+    answer (sp) adds 0 to the answer (sp) totals and the record gets no joint score; every total is divided by the
+    number of gold records. Returns the official keys ``em, f1, prec, recall, sp_em, sp_f1, sp_prec, sp_recall,
+    joint_em, joint_f1, joint_prec, joint_recall`` as unrounded fractions (the official script prints them so).
+    """
+    totals = dict.fromkeys(_TOTAL_KEYS + _JOINT_KEYS, 0.0)
+    answers, sps = prediction.get("answer", {}), prediction.get("sp", {})
+    for dp in golds:
+        qid = dp["_id"]
+        a = s = None
+        if qid in answers:
+            a = hotpot_answer_scores(answers[qid], [dp["answer"]])
+            _add(totals, "", a)
+        if qid in sps:
+            s = sp_scores(sps[qid], dp["supporting_facts"])
+            _add(totals, "sp_", s)
+        if a is not None and s is not None:
+            _add(totals, "joint_", joint_scores(a, s))
+    n = len(golds)
+    return {k: v / n for k, v in totals.items()} if n else totals
+
+
+def evaluate_2wiki_official(golds: Sequence[Mapping[str, Any]], prediction: Mapping[str, Any], *,
+                            aliases: Mapping[str, Iterable[str]] | None = None,
+                            percent: bool = False) -> dict[str, float | None]:
+    """The whole official ``2wikimultihop_evaluate_v1.1.py`` ``eval()`` on in-memory data.
+
+    ``golds`` are 2Wiki records (``_id``, ``answer``, ``supporting_facts``, ``evidences``, optionally ``answer_id``
+    and ``evidences_id``); ``prediction`` is ``{"answer": {...}, "sp": {...}, "evidence": {id: [[s, r, o], ...]}}``;
+    ``aliases`` maps a Wikidata id to its aliases and demonyms (the official ``id_aliases.json``; without it each
+    gold is its own only form). Official rules: gold answers = the answer plus the aliases of ``answer_id``; answer
+    scores as :func:`hotpot_answer_scores` (each maximised separately over golds); supporting facts as
+    :func:`sp_scores` with lower-cased titles; evidence as :func:`evidence_scores`, each gold triple accepted with
+    every alias of its subject and object (from ``evidences_id``); joint = answer x sp x evidence
+    (:func:`joint_scores`), only when all three are predicted; totals over the number of gold records.
+    ``percent=True`` gives the printed official figures, ``round(100 * x, 2)``.
+
+    hopqa's rule where the official script has none: a predictions object with no ``"evidence"`` key at all (a system
+    that predicts no triples; the official script raises ``KeyError``) gets ``evi_*`` = ``None`` and a joint of answer
+    x sp, as HotpotQA's.
+    """
+    aliases = {k: set(v) for k, v in (aliases or {}).items()}
+    with_evi = "evidence" in prediction
+    totals = dict.fromkeys(_TOTAL_KEYS + _EVI_KEYS + _JOINT_KEYS, 0.0)
+    answers, sps, evis = prediction.get("answer", {}), prediction.get("sp", {}), prediction.get("evidence", {})
+    for dp in golds:
+        qid = dp["_id"]
+        parts: list[Mapping[str, float]] = []
+        ok = True
+        if qid in answers:
+            gold_answers = {dp["answer"]} | aliases.get(dp.get("answer_id"), set())
+            a = hotpot_answer_scores(answers[qid], sorted(gold_answers))
+            _add(totals, "", a)
+            parts.append(a)
+        else:
+            ok = False
+        if qid in sps:
+            s = sp_scores(sps[qid], dp["supporting_facts"], lowercase_titles=True)
+            _add(totals, "sp_", s)
+            parts.append(s)
+        else:
+            ok = False
+        if with_evi:
+            if qid in evis:
+                ev_ids = dp.get("evidences_id") or []
+                gold_ev = []
+                for j, (sub, rel, obj) in enumerate(dp["evidences"]):
+                    subs, objs = {sub}, {obj}
+                    if ev_ids:
+                        sub_id, _, obj_id = ev_ids[j]
+                        subs |= aliases.get(sub_id, set())
+                        objs |= aliases.get(obj_id, set())
+                    gold_ev.append([[s_, rel, o_] for s_ in subs for o_ in objs])
+                e = evidence_scores(evis[qid], gold_ev)
+                _add(totals, "evi_", e)
+                parts.append(e)
+            else:
+                ok = False
+        if ok:
+            _add(totals, "joint_", joint_scores(*parts))
+    n = len(golds)
+    out: dict[str, float | None] = {k: (v / n if n else 0.0) for k, v in totals.items()}
+    if percent:
+        out = {k: round(100 * v, 2) for k, v in out.items()}  # type: ignore[operator]
+    if not with_evi:
+        out.update(dict.fromkeys(_EVI_KEYS))
     return out
