@@ -1,9 +1,9 @@
-"""`hopqa eval`: batch evaluation on MuSiQue-style data, scored like the official evaluator."""
+"""`hopqa eval`: batch evaluation on MuSiQue, HotpotQA and 2Wiki data, each scored like its official evaluator."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -12,7 +12,7 @@ from hopqa.demo import demo_questions
 from hopqa.errors import InputError
 from hopqa.eval_datasets import load_eval_dataset
 from hopqa.evaluate import EvalOptions, prepare_index, run_eval
-from hopqa.report import hop_table, pipeline_table
+from hopqa.report import hop_table, level_table, perturbation_table, pipeline_table
 
 from ._ui import boundary, err, out, print_json, progress_bar
 
@@ -37,6 +37,8 @@ def eval_(
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Write predictions (official format), traces, metrics, report and plots here."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in --output-dir."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object on stdout."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Leave out records that cannot be scored (e.g. 2Wiki records without context), counted in the report, instead of stopping at the first."),
+    perturb: Optional[List[str]] = typer.Option(None, "--perturb", help="Robustness run (repeatable; distractor setting): shuffle, reverse or distractors, each pipeline scored again beside the unperturbed run (seeded by --seed)."),
     index_dir: Optional[Path] = typer.Option(None, "--index-dir", envvar="HOPQA_INDEX_DIR"),
     config: Optional[Path] = typer.Option(None, "--config", help="Config file (TOML)."),
 ) -> None:
@@ -61,11 +63,17 @@ def eval_(
         cfg = load_config(config, {"hops": {"max_hops": max_hops}, "llm": {"url": llm_url, "model": llm_model}})
         if policy == "llm" and not cfg.llm.url:
             raise InputError("--policy llm needs --llm-url (or HOPQA_LLM_URL)")
-        items = load_eval_dataset(path, fmt, limit=limit, sample=sample, seed=seed)  # type: ignore[arg-type]
+        items = load_eval_dataset(path, fmt, limit=limit, sample=sample, seed=seed,  # type: ignore[arg-type]
+                                  skip_invalid=skip_invalid)
+        for msg in items.skipped[:3]:
+            err.print(f"skipped: {msg}", highlight=False)
+        if items.skipped:
+            err.print(f"skipped {len(items.skipped)} invalid record(s) (--skip-invalid)", highlight=False)
         with progress_bar("indexing", "passages") as progress:
             ix = prepare_index(items, index=index, model=model, root=index_dir, progress=progress)
         opts = EvalOptions(setting, compare, policy, oracle_decomposition, workers,  # type: ignore[arg-type]
                            str(output_dir) if output_dir else None, resume)
+        opts.perturb, opts.seed = tuple(perturb or ()), seed
         with progress_bar("answering", "questions") as progress:
             result = run_eval(items, ix, cfg, opts, dataset=str(path), progress=progress, argv=sys.argv)
         m = result.metrics
@@ -73,10 +81,19 @@ def eval_(
             print_json({k: v for k, v in m.items() if k != "provenance"} | {"provenance": m["provenance"]})
             return
         out.print(f"[bold]{len(items)} questions[/] from {path} · setting {setting} · policy {policy} · index {ix.path}")
+        out.print(f"metrics: {m.get('official_evaluator')}"
+                  + (f" · {m['skipped_invalid']} invalid records skipped" if m.get("skipped_invalid") else ""),
+                  highlight=False)
         out.print(pipeline_table(m), highlight=False)
         if "best_single_shot" in m:
             out.print(f"multi-hop gain in R@5 over the best single-shot baseline ({m['best_single_shot']}): "
                       f"[bold]{100 * m['gain_recall@5_over_best_single_shot']:+.1f}[/] points")
+        pt = perturbation_table(m)
+        if pt:
+            out.print(pt, highlight=False)
         out.print(hop_table(m), highlight=False)
+        lt = level_table(m)
+        if lt:
+            out.print(lt, highlight=False)
         if result.output_dir:
             err.print(f"wrote predictions, traces, metrics, report and plots to {result.output_dir}")

@@ -1,5 +1,6 @@
-"""`hopqa eval`: batch runs over MuSiQue-style datasets, scored like the official MuSiQue evaluator, with single-shot
-baselines side by side, official predictions files, per-question traces, a report and plots; resumable.
+"""`hopqa eval`: batch runs over MuSiQue, HotpotQA and 2WikiMultihopQA data, each scored like its official evaluator,
+with single-shot baselines side by side, official predictions files, per-question traces, a report and plots;
+resumable. Robustness runs (`perturb`) score every pipeline again on perturbed inputs beside the unperturbed run.
 
 Pipelines: "bm25", "dense", "hybrid" (single-shot: the machine with max_hops=1 and that retriever) and "multihop"
 (the full machine). "multihop+oracle-decomposition" exists only behind its flag and is reported under that name.
@@ -27,8 +28,12 @@ from .corpus import Corpus
 from .errors import InputError
 from .eval_datasets import EvalItem
 from .index import HybridIndex, build_index, open_index, read_manifest
-from .metrics import aggregate, all_recall_at_k, answer_em, answer_f1, musique_full_group_metrics, recall_at_k, support_f1
-from .predictions import write_predictions
+from .metrics import (HOTPOT_METRIC_KEYS, LEVELS, METRIC_KEYS, OFFICIAL_EVALUATOR, TYPE_ORDER, aggregate,
+                      all_recall_at_k, answer_em, answer_f1, breakdown, evaluate_2wiki_official, evaluate_hotpot_official,
+                      hotpot_answer_scores, joint_scores, metric_family, musique_full_group_metrics, recall_at_k,
+                      sp_scores, support_f1)
+from .predictions import write_hotpot_predictions, write_predictions
+from .text import words
 from .qa import Asker
 
 Setting = Literal["open", "distractor"]
@@ -48,12 +53,28 @@ class EvalOptions:
     workers: int = 1
     output_dir: str | None = None
     resume: bool = False
+    perturb: tuple[str, ...] = ()  # robustness runs: each base pipeline again under each perturbation
+    seed: int = 0  # of the perturbations
 
-    def pipelines(self) -> list[str]:
+    def base_pipelines(self) -> list[str]:
         names = [*BASELINES, MAIN] if self.compare else [MAIN]
         if self.oracle_decomposition:
             names.append(ORACLE)
         return names
+
+    def pipelines(self) -> list[str]:
+        base = self.base_pipelines()
+        return base + [f"{b}+{p}" for p in self.perturb for b in base]
+
+
+def split_pipeline(name: str) -> tuple[str, str | None]:
+    """("multihop+shuffle") -> ("multihop", "shuffle"); the oracle's own "+" is part of its base name."""
+    from .perturb import PERTURBATIONS
+
+    base, _, tail = name.rpartition("+")
+    if base and tail in PERTURBATIONS:
+        return base, tail
+    return name, None
 
 
 @dataclass
@@ -187,9 +208,87 @@ def _pipeline_config(name: str, config: Config) -> Config:
     return config
 
 
+def _sentence_spans(sentences: Sequence[str]) -> list[tuple[int, int]]:
+    """Character spans of a paragraph's original sentences in its passage text (the loader joins the stripped
+    non-empty sentences with one space); an empty sentence gets an empty span."""
+    spans, pos = [], 0
+    for sent in sentences:
+        t = sent.strip()
+        spans.append((pos, pos + len(t)))
+        if t:
+            pos += len(t) + 1
+    return spans
+
+
+def fact_sentence_ids(passage_text: str, sentences: Sequence[str], fact_text: str) -> list[int]:
+    """The original sentence ids a kept fact covers. A fact (a pysbd sentence of the passage text) may be part of one
+    original sentence or span several: an original sentence counts when the two overlap by at least half of the
+    shorter one. A fact not found verbatim falls back to word overlap (the sentence sharing most of its words, if it
+    shares at least half)."""
+    spans = _sentence_spans(sentences)
+    f = fact_text.strip()
+    start = passage_text.find(f) if f else -1
+    if start >= 0:
+        end = start + len(f)
+        out = []
+        for k, (x, y) in enumerate(spans):
+            overlap = min(end, y) - max(start, x)
+            if y > x and overlap > 0 and overlap >= 0.5 * min(y - x, end - start):
+                out.append(k)
+        return out
+    fw = set(words(f))
+    best, best_k = 0.0, None
+    for k, sent in enumerate(sentences):
+        sw = set(words(sent))
+        if fw and sw:
+            share = len(fw & sw) / min(len(fw), len(sw))
+            if share > best:
+                best, best_k = share, k
+    return [best_k] if best_k is not None and best >= 0.5 else []
+
+
+SUPPORT_PASSAGES = 2  # HotpotQA is built on two gold paragraphs per question (2Wiki mostly two, too)
+
+
+def predicted_supporting_facts(item: EvalItem, answer) -> list[list[Any]]:
+    """HotpotQA / 2Wiki supporting sentences, as [title, sent_id], from what the hops kept.
+
+    Passages: the evidence chain, filled up from the final ranking to `SUPPORT_PASSAGES`. Sentences of each: the
+    original sentences covered by the best-scored fact the hops kept from it (see `fact_sentence_ids`), plus its
+    first sentence (the Wikipedia lead that names the passage's entity). Chosen on the 2WikiMultihopQA sample (sp F1
+    at the time: 39.8 with the kept facts of the evidence chain only, 47.6 with every kept fact of the top 2
+    passages, 52.3 with the best one, 54.6 with the lead sentence added) and then measured on HotpotQA. Nothing gold is read: only the question's paragraphs and their sentences, which
+    the system is given."""
+    if not item.sentences or not item.paragraphs:
+        return []
+    pos = {pid: k for k, pid in enumerate(item.paragraph_ids)}
+    chain = [h.id for h in answer.evidence if h.id in pos]
+    for h in answer.ranking:
+        if len(set(chain)) >= SUPPORT_PASSAGES:
+            break
+        if h.id in pos:
+            chain.append(h.id)
+    best: dict[str, tuple[float, str]] = {}
+    for hop in answer.hops:
+        for f in hop.facts:
+            if f.passage_id not in best or f.score > best[f.passage_id][0]:
+                best[f.passage_id] = (f.score, f.text)
+    out: list[list[Any]] = []
+    for pid in dict.fromkeys(chain):
+        k = pos[pid]
+        para, sents = item.paragraphs[k], item.sentences[k]
+        sids = set(fact_sentence_ids(para.text, sents, best[pid][1])) if pid in best else set()
+        if sents and sents[0].strip():
+            sids.add(0)
+        out += [[para.title, sid] for sid in sorted(sids)]
+    return out
+
+
 def score_record(item: EvalItem, answer, latency: float, pipeline: str) -> dict[str, Any]:
-    """One question's prediction (official fields), its trace summary and its metrics."""
+    """One question's prediction (official fields), its trace summary and its metrics (the dataset's official family:
+    MuSiQue's answer / support-paragraph metrics, or HotpotQA's / 2Wiki's answer, supporting-sentence and joint)."""
     g = item.gold
+    family = metric_family(item.dataset)
     idx_of = {pid: k for k, pid in enumerate(item.paragraph_ids)}
     # Predicted support: the evidence chain; when the answer is "unanswerable", the passages the hops read (the
     # official evaluator scores support on every gold-answerable question, whatever answerability was predicted).
@@ -198,6 +297,7 @@ def score_record(item: EvalItem, answer, latency: float, pipeline: str) -> dict[
     ranking = [h.id for h in answer.ranking]
     rec: dict[str, Any] = {
         "pipeline": pipeline, "id": item.id, "position": item.position, "hop_type": item.hop_type,
+        "type": item.question_type, "level": item.level,
         "question": item.question,
         "predicted_answer": answer.answer if answer.answerable else "",
         "predicted_support_idxs": support,
@@ -211,7 +311,16 @@ def score_record(item: EvalItem, answer, latency: float, pipeline: str) -> dict[
         "latency": round(latency, 5),
         "gold_answerable": g.answerable,
     }
-    if g.answerable:  # official: answer and support metrics on gold-answerable instances only
+    if family != "musique":
+        sp = predicted_supporting_facts(item, answer)
+        rec["predicted_sp"] = sp
+        a = hotpot_answer_scores(rec["predicted_answer"], g.answers[:1] if family == "hotpot" else g.answers)
+        s = sp_scores(sp, g.supporting_facts, lowercase_titles=family == "2wiki")
+        j = joint_scores(a, s)
+        for prefix, part in (("answer_", a), ("sp_", s), ("joint_", j)):
+            for k in ("em", "f1", "precision", "recall"):
+                rec[prefix + k] = part[k]
+    elif g.answerable:  # official: answer and support metrics on gold-answerable instances only
         rec["answer_em"] = answer_em(rec["predicted_answer"], g.answers)
         rec["answer_f1"] = answer_f1(rec["predicted_answer"], g.answers)
         rec["support_f1"] = support_f1(support, g.support_idxs) if item.paragraphs is not None else None
@@ -223,8 +332,24 @@ def score_record(item: EvalItem, answer, latency: float, pipeline: str) -> dict[
     return rec
 
 
+def official_hotpot_predictions(records: Sequence[dict]) -> dict[str, Any]:
+    """The official HotpotQA / 2Wiki predictions object of a pipeline's records: {"answer": {id: str},
+    "sp": {id: [[title, sent_id], ...]}} (hopqa predicts no 2Wiki evidence triples)."""
+    return {"answer": {r["id"]: r["predicted_answer"] for r in records},
+            "sp": {r["id"]: r.get("predicted_sp", []) for r in records}}
+
+
 def summarize(records: Sequence[dict], items: Sequence[EvalItem], seconds: float) -> dict[str, Any]:
-    m = aggregate(records)
+    family = metric_family(items[0].dataset if items else None)
+    keys = METRIC_KEYS if family == "musique" else HOTPOT_METRIC_KEYS
+    m = aggregate(records, keys)
+    m["metric_family"] = family
+    m["official_evaluator"] = OFFICIAL_EVALUATOR[family]
+    if family != "musique":
+        del m["by_hop_type"]  # MuSiQue's id-based hop types: every HotpotQA / 2Wiki question would be "other"
+    m["by_type"] = breakdown(records, "type", keys, TYPE_ORDER[family])
+    if any(r.get("level") for r in records):
+        m["by_level"] = breakdown(records, "level", keys, LEVELS)
     lat = [r["latency"] for r in records]
     m["latency_p50"] = float(np.percentile(lat, 50)) if lat else None
     m["latency_p95"] = float(np.percentile(lat, 95)) if lat else None
@@ -252,6 +377,12 @@ def summarize(records: Sequence[dict], items: Sequence[EvalItem], seconds: float
                 pairs.append((gold, r))
     if pairs:
         m["musique_full"] = musique_full_group_metrics(pairs)
+    if family != "musique" and records:
+        # The whole-file official evaluation of the same predictions (its own key names; equals the means above).
+        golds = [{"_id": it.id, "answer": it.gold.answers[0], "supporting_facts": [list(f) for f in it.gold.supporting_facts],
+                  "evidences": it.gold.evidences} for it in (item_by_pos[r["position"]] for r in records)]
+        preds = official_hotpot_predictions(records)
+        m["official"] = evaluate_hotpot_official(golds, preds) if family == "hotpot" else evaluate_2wiki_official(golds, preds)
     return m
 
 
@@ -296,6 +427,19 @@ def run_eval(items: Sequence[EvalItem], index: HybridIndex, config: Config, opti
     if options.setting == "distractor" and any(it.paragraphs is None for it in items):
         raise InputError("--setting distractor needs each question's own paragraphs (MuSiQue, HotpotQA, 2Wiki); "
                          "a plain dataset runs in the open setting against --index")
+    perturber = None
+    if options.perturb:
+        from .perturb import PERTURBATIONS, Perturber
+
+        bad = [p for p in options.perturb if p not in PERTURBATIONS]
+        if bad:
+            raise InputError(f"--perturb must be one of {', '.join(PERTURBATIONS)}, not '{bad[0]}'")
+        if len(set(options.perturb)) != len(options.perturb):
+            raise InputError("--perturb: each perturbation once")
+        if options.setting != "distractor":
+            raise InputError("--perturb needs --setting distractor (it changes the paragraphs each question is given; "
+                             "the open setting gives every question the whole corpus)")
+        perturber = Perturber(items, options.seed)
     out = Path(options.output_dir) if options.output_dir else None
     identity = _run_identity(dataset, items, index, config, options)
     done: dict[tuple[str, int], dict] = {}
@@ -324,13 +468,18 @@ def run_eval(items: Sequence[EvalItem], index: HybridIndex, config: Config, opti
     seconds: dict[str, float] = {}
     try:
         for name in pipelines:
-            asker = Asker(index, _pipeline_config(name, config), options.policy if name != ORACLE else "local")
+            base, pert = split_pipeline(name)
+            asker = Asker(index, _pipeline_config(base, config), options.policy if base != ORACLE else "local")
             todo = [it for it in items if (name, it.position) not in done]
 
-            def one(item: EvalItem, asker=asker, name=name) -> dict:
-                allowed = index.rows_of(item.paragraph_ids) if options.setting == "distractor" else None
+            def one(item: EvalItem, asker=asker, name=name, base=base, pert=pert) -> dict:
+                order = item.paragraph_ids
+                if pert and perturber:
+                    perturbed = perturber.apply(pert, item)
+                    item, order = perturbed.item, perturbed.order
+                allowed = index.rows_of(order) if options.setting == "distractor" else None
                 t0 = time.perf_counter()
-                oracle = item.gold.sub_questions if name == ORACLE else None  # flagged ablation only
+                oracle = item.gold.sub_questions if base == ORACLE else None  # flagged ablation only
                 answer = asker.ask(item.question, allowed=allowed, sub_questions=oracle)
                 rec = score_record(item, answer, time.perf_counter() - t0, name)
                 nonlocal finished
@@ -363,10 +512,23 @@ def run_eval(items: Sequence[EvalItem], index: HybridIndex, config: Config, opti
     pipe_metrics = {name: summarize(records[name], items, seconds[name]) for name in pipelines}
     main = dict(pipe_metrics[MAIN])
     main["pipelines"] = pipe_metrics
+    if options.perturb:
+        from .perturb import describe
+
+        keys = METRIC_KEYS if main["metric_family"] == "musique" else HOTPOT_METRIC_KEYS
+        drop = {b: {p: {k: (None if pipe_metrics[b].get(k) is None or pipe_metrics[f"{b}+{p}"].get(k) is None
+                            else pipe_metrics[b][k] - pipe_metrics[f"{b}+{p}"][k]) for k in keys}
+                    for p in options.perturb} for b in options.base_pipelines()}
+        main["perturbations"] = {"names": list(options.perturb), "base_pipelines": options.base_pipelines(),
+                                 "seed": options.seed, "description": describe(options.perturb), "drop": drop}
     best = max((p for p in pipelines if p in BASELINES), key=lambda p: pipe_metrics[p]["recall@5"] or 0, default=None)
     if best:
         main["best_single_shot"] = best
         main["gain_recall@5_over_best_single_shot"] = (main["recall@5"] or 0) - (pipe_metrics[best]["recall@5"] or 0)
+    skipped = list(getattr(items, "skipped", []) or [])
+    main["skipped_invalid"] = len(skipped)
+    if skipped:
+        main["skipped_records"] = skipped[:20]
     main["provenance"] = {"git_commit": git_commit(), "machine": machine(), **identity,
                           "index_versions": index.manifest.get("versions"), "argv": list(argv or sys.argv)}
     result = EvalResult(main, records, str(out) if out else None)
@@ -385,6 +547,13 @@ def write_outputs(result: EvalResult, items: Sequence[EvalItem], out: Path) -> N
                   "predicted_answerable": r["predicted_answerable"]} for r in recs]
         fname = "predictions.jsonl" if name == MAIN else f"predictions_{name.replace('+', '_')}.jsonl"
         write_predictions(out / fname, preds, dataset_ids=ids)
+        family = result.metrics.get("metric_family", "musique")
+        if family != "musique":  # the dataset's own official format, beside the MuSiQue-format file
+            fname = f"predictions_{family}.json" if name == MAIN else f"predictions_{family}_{name.replace('+', '_')}.json"
+            pred = official_hotpot_predictions(recs)
+            if family == "2wiki":  # no triples predicted; the key keeps the file readable by the official script
+                pred["evidence"] = {r["id"]: [] for r in recs}
+            write_hotpot_predictions(out / fname, pred, dataset_ids=ids)
     tmp = out / (METRICS + ".tmp")
     tmp.write_text(json.dumps(result.metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, out / METRICS)

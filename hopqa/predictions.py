@@ -1,4 +1,6 @@
-"""The official MuSiQue predictions file: JSONL, one object per dataset instance, in dataset order.
+"""Official predictions files. HotpotQA / 2Wiki (one JSON object of id maps) are at the end; first MuSiQue's.
+
+The official MuSiQue predictions file: JSONL, one object per dataset instance, in dataset order.
 
 Each line is exactly ``{"id": str, "predicted_answer": str, "predicted_support_idxs": [int, ...],
 "predicted_answerable": bool}``. The official ``evaluate_v1.0.py`` (StonyBrookNLP/musique) reads the
@@ -22,7 +24,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from hopqa.errors import InputError
 
-__all__ = ["PREDICTION_FIELDS", "write_predictions", "read_predictions", "validate_predictions"]
+__all__ = ["PREDICTION_FIELDS", "write_predictions", "read_predictions", "validate_predictions",
+           "validate_hotpot_predictions", "write_hotpot_predictions", "read_hotpot_predictions"]
 
 PREDICTION_FIELDS = ("id", "predicted_answer", "predicted_support_idxs", "predicted_answerable")
 
@@ -209,3 +212,115 @@ def read_predictions(
     if dataset_ids is not None:
         _validate(records, dataset_ids, file=path, lines=lines)
     return records
+
+
+# ---------------------------------------------------------------------------------------------
+# HotpotQA / 2WikiMultihopQA: one JSON object {"answer": {id: str}, "sp": {id: [[title, sent_id], ...]}}
+# (2Wiki adds "evidence": {id: [[subject, relation, object], ...]})
+# ---------------------------------------------------------------------------------------------
+
+HOTPOT_PREDICTION_KEYS = ("answer", "sp")
+
+
+def validate_hotpot_predictions(obj: Any, dataset_ids: Sequence[str] | None = None, *, file: str | None = None,
+                                evidence: bool = False) -> None:
+    """Check an official HotpotQA (or, with ``evidence``, 2Wiki) predictions object, raising a one-line
+    :class:`InputError` naming the key, the question id and the bad value.
+
+    The official ``hotpot_evaluate_v1.py`` reads ``prediction['answer'][id]`` (a str) and ``prediction['sp'][id]``
+    (a list of ``[title, sent_id]``) for every gold id, printing "missing answer" and scoring 0 where one is absent;
+    hopqa is stricter: with ``dataset_ids`` every id must be present in every map and no other id may appear.
+    Titles are str, sentence ids int (not bool); 2Wiki evidence triples are lists of three str.
+    """
+    def fail(msg: str, key: str | None = None) -> InputError:
+        msg = " ".join(msg.split())
+        if file is None and key is not None:
+            msg = f"predictions field '{key}': {msg}"
+        return InputError(msg, file=file, field=key)
+
+    if not isinstance(obj, Mapping):
+        raise fail(f"must be a JSON object with {', '.join(HOTPOT_PREDICTION_KEYS)}, got {_type_name(obj)}")
+    keys = (*HOTPOT_PREDICTION_KEYS, "evidence") if evidence else HOTPOT_PREDICTION_KEYS
+    for k in keys:
+        if k not in obj:
+            raise fail(f"missing; the official format has {', '.join(keys)}", k)
+        if not isinstance(obj[k], Mapping):
+            raise fail(f"must be an object {{id: ...}}, got {_type_name(obj[k])}", k)
+    extra = [k for k in obj if k not in keys and k != "evidence"]
+    if extra:
+        raise fail(f"unexpected key; the official format has {', '.join(keys)}", str(extra[0]))
+    for qid, ans in obj["answer"].items():
+        if not isinstance(ans, str):
+            raise fail(f"id {qid!r}: must be a str, got {_type_name(ans)} {_show(ans)}", "answer")
+    for qid, sps in obj["sp"].items():
+        if not isinstance(sps, list):
+            raise fail(f"id {qid!r}: must be a list of [title, sent_id], got {_type_name(sps)} {_show(sps)}", "sp")
+        for j, pair in enumerate(sps):
+            if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[0], str)
+                    and isinstance(pair[1], int) and not isinstance(pair[1], bool)):
+                raise fail(f"id {qid!r}: item {j} must be [title (str), sent_id (int)], got {_show(pair)}", "sp")
+    for qid, triples in (obj.get("evidence") or {}).items():
+        if not isinstance(triples, list) or not all(
+                isinstance(t, (list, tuple)) and len(t) == 3 and all(isinstance(x, str) for x in t) for t in triples):
+            raise fail(f"id {qid!r}: must be a list of [subject, relation, object] strings, got {_show(triples)}",
+                       "evidence")
+    if dataset_ids is not None:
+        want = list(dataset_ids)
+        want_set = set(want)
+        for k in keys:
+            have = obj[k]
+            missing = [q for q in want if q not in have]
+            if missing:
+                raise fail(f"{len(missing)} of {len(want)} dataset ids have no prediction; first missing id {missing[0]!r}", k)
+            unknown = [q for q in have if q not in want_set]
+            if unknown:
+                raise fail(f"id {unknown[0]!r} is not a dataset id", k)
+
+
+def write_hotpot_predictions(path: str | os.PathLike[str], prediction: Mapping[str, Any],
+                             dataset_ids: Sequence[str] | None = None) -> None:
+    """Write the official HotpotQA / 2Wiki predictions object (validated first, see
+    :func:`validate_hotpot_predictions`) as one JSON object, atomically (temporary file, fsync, ``os.replace``).
+    Maps keep the dataset's order."""
+    _validate_then_write(path, prediction, dataset_ids)
+
+
+def _validate_then_write(path: str | os.PathLike[str], prediction: Mapping[str, Any],
+                         dataset_ids: Sequence[str] | None) -> None:
+    validate_hotpot_predictions(prediction, dataset_ids, evidence="evidence" in prediction)
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            json.dump({k: dict(v) for k, v in prediction.items()}, fh, ensure_ascii=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def read_hotpot_predictions(path: str | os.PathLike[str], dataset_ids: Sequence[str] | None = None, *,
+                            evidence: bool = False) -> dict[str, Any]:
+    """Read an official HotpotQA / 2Wiki predictions file (one JSON object) and check it with
+    :func:`validate_hotpot_predictions`; errors are one line naming the file."""
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            obj = json.load(fh)
+    except OSError as exc:
+        raise InputError(f"cannot read predictions file: {exc.strerror or exc}", file=path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text: {exc.reason}", file=path) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=path, line=exc.lineno) from None
+    validate_hotpot_predictions(obj, dataset_ids, file=path, evidence=evidence)
+    return obj

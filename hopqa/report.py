@@ -1,4 +1,5 @@
-"""The eval report: a markdown table of every pipeline (overall and by hop type), and PNG plots."""
+"""The eval report: a markdown table of every pipeline (overall, by the dataset's question type and level, and under
+each perturbation), and PNG plots. Columns follow the dataset's official metric family."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,34 @@ from typing import Any
 
 COLUMNS = [("answer_em", "EM"), ("answer_f1", "F1"), ("support_f1", "Sup F1"), ("recall@2", "R@2"), ("recall@5", "R@5"),
            ("recall@10", "R@10"), ("all_recall@5", "All@5"), ("all_recall@10", "All@10")]
+# HotpotQA / 2Wiki: the official script's answer, supporting-fact (sentence) and joint metrics.
+HOTPOT_COLUMNS = [("answer_em", "EM"), ("answer_f1", "F1"), ("sp_em", "Sup EM"), ("sp_f1", "Sup F1"),
+                  ("joint_em", "Joint EM"), ("joint_f1", "Joint F1"), ("recall@2", "R@2"), ("recall@5", "R@5"),
+                  ("all_recall@5", "All@5")]
+SHORT_KEYS = {"musique": [("answer_f1", "F1"), ("support_f1", "Sup F1"), ("recall@5", "R@5"), ("all_recall@5", "All@5")],
+              "hotpot": [("answer_f1", "F1"), ("sp_f1", "Sup F1"), ("joint_f1", "Joint F1"), ("recall@5", "R@5")]}
+FAMILY_NOTE = {
+    "musique": "EM/F1/Sup F1 as the official MuSiQue evaluator (gold-answerable questions only; Sup F1 over "
+               "supporting paragraph idxs)",
+    "hotpot": "EM/F1, Sup EM/F1 (supporting facts: (title, sentence id) pairs) and Joint EM/F1 (products of answer "
+              "and supporting-fact precision and recall) as the official HotpotQA evaluator, hotpot_evaluate_v1.py",
+    "2wiki": "EM/F1, Sup EM/F1 (supporting facts: (title, sentence id) pairs, titles lower-cased) and Joint EM/F1 as "
+             "the official 2WikiMultihopQA evaluator, 2wikimultihop_evaluate_v1.1.py; hopqa predicts no evidence "
+             "triples, so Joint is answer x supporting facts (the official script, which also multiplies evidence "
+             "scores, gives 0 joint and evidence scores on hopqa's files)",
+}
+
+
+def family(metrics: dict[str, Any]) -> str:
+    return metrics.get("metric_family") or "musique"
+
+
+def columns(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    return COLUMNS if family(metrics) == "musique" else HOTPOT_COLUMNS
+
+
+def short_keys(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    return SHORT_KEYS["musique" if family(metrics) == "musique" else "hotpot"]
 
 
 def _pct(v: Any) -> str:
@@ -15,22 +44,57 @@ def _pct(v: Any) -> str:
 
 def pipeline_table(metrics: dict[str, Any]) -> str:
     pipes = metrics.get("pipelines") or {"multihop": metrics}
-    head = "| pipeline | n | " + " | ".join(c for _, c in COLUMNS) + " | p50 ms | p95 ms | q/s |"
-    rows = [head, "|" + "---|" * (len(COLUMNS) + 5)]
+    cols = columns(metrics)
+    head = "| pipeline | n | " + " | ".join(c for _, c in cols) + " | p50 ms | p95 ms | q/s |"
+    rows = [head, "|" + "---|" * (len(cols) + 5)]
     for name, m in pipes.items():
-        rows.append(f"| {name} | {m['n']} | " + " | ".join(_pct(m.get(k)) for k, _ in COLUMNS)
+        rows.append(f"| {name} | {m['n']} | " + " | ".join(_pct(m.get(k)) for k, _ in cols)
                     + f" | {1000 * (m.get('latency_p50') or 0):.0f} | {1000 * (m.get('latency_p95') or 0):.0f}"
                     + f" | {m.get('questions_per_second') or 0:.1f} |")
     return "\n".join(rows)
 
 
-def hop_table(metrics: dict[str, Any]) -> str:
+def _groups(m: dict[str, Any], by: str) -> dict[str, Any]:
+    if by == "type":
+        return m.get("by_type") or m.get("by_hop_type") or {}
+    return m.get("by_level") or {}
+
+
+def hop_table(metrics: dict[str, Any], by: str = "type") -> str:
+    """Every pipeline broken down by the dataset's own question type (MuSiQue hop types, HotpotQA bridge/comparison,
+    2Wiki's four types) or, with `by="level"`, by HotpotQA level."""
     pipes = metrics.get("pipelines") or {"multihop": metrics}
-    keys = [("answer_f1", "F1"), ("support_f1", "Sup F1"), ("recall@5", "R@5"), ("all_recall@5", "All@5")]
-    rows = ["| pipeline | hop type | n | " + " | ".join(c for _, c in keys) + " |", "|" + "---|" * (len(keys) + 3)]
+    keys = short_keys(metrics)
+    label = "level" if by == "level" else ("hop type" if family(metrics) == "musique" else "type")
+    rows = [f"| pipeline | {label} | n | " + " | ".join(c for _, c in keys) + " |", "|" + "---|" * (len(keys) + 3)]
     for name, m in pipes.items():
-        for t, hm in m.get("by_hop_type", {}).items():
+        for t, hm in _groups(m, by).items():
             rows.append(f"| {name} | {t} | {hm['n']} | " + " | ".join(_pct(hm.get(k)) for k, _ in keys) + " |")
+    return "\n".join(rows)
+
+
+def level_table(metrics: dict[str, Any]) -> str | None:
+    pipes = metrics.get("pipelines") or {"multihop": metrics}
+    return hop_table(metrics, "level") if any(m.get("by_level") for m in pipes.values()) else None
+
+
+def perturbation_table(metrics: dict[str, Any]) -> str | None:
+    """Each pipeline unperturbed and under each perturbation, with the drop (unperturbed minus perturbed, points)."""
+    pert = metrics.get("perturbations")
+    if not pert:
+        return None
+    keys = short_keys(metrics)
+    pipes = metrics["pipelines"]
+    rows = ["| pipeline | perturbation | " + " | ".join(c for _, c in keys) + " | " + " | ".join(f"drop {c}" for _, c in keys) + " |",
+            "|" + "---|" * (2 + 2 * len(keys))]
+    for base in pert["base_pipelines"]:
+        b = pipes[base]
+        rows.append(f"| {base} | none | " + " | ".join(_pct(b.get(k)) for k, _ in keys) + " |" + " |" * len(keys))
+        for name in pert["names"]:
+            pm = pipes[f"{base}+{name}"]
+            drops = pert["drop"][base][name]
+            rows.append(f"| {base} | {name} | " + " | ".join(_pct(pm.get(k)) for k, _ in keys) + " | "
+                        + " | ".join("-" if drops.get(k) is None else f"{100 * drops[k]:+.1f}" for k, _ in keys) + " |")
     return "\n".join(rows)
 
 
@@ -44,8 +108,14 @@ def write_report(metrics: dict[str, Any], path: Path) -> None:
         f"model {prov.get('index', {}).get('model')})",
         f"- git commit: `{prov.get('git_commit')}`; machine: {prov.get('machine', {}).get('cpu')}, "
         f"{prov.get('machine', {}).get('cores')} cores, {prov.get('machine', {}).get('ram_gib')} GiB",
-        f"- command: `{' '.join(prov.get('argv') or [])}`", "",
-        "Scores in %. EM/F1/Sup F1 as the official MuSiQue evaluator (gold-answerable questions only); "
+        f"- command: `{' '.join(prov.get('argv') or [])}`",
+        f"- metrics: **{metrics.get('official_evaluator') or 'MuSiQue evaluate_v1.0.py (StonyBrookNLP/musique)'}**",
+    ]
+    if metrics.get("skipped_invalid"):
+        lines.append(f"- skipped: **{metrics['skipped_invalid']} invalid records** (`--skip-invalid`; not scored, "
+                     f"the official script would count them as 0), first: `{(metrics.get('skipped_records') or [''])[0]}`")
+    lines += [
+        "", f"Scores in %. {FAMILY_NOTE[family(metrics)]}; "
         "R@k: share of gold supporting paragraphs in the top k of the final evidence ranking; All@k: all of them.", "",
         pipeline_table(metrics), "",
     ]
@@ -56,7 +126,13 @@ def write_report(metrics: dict[str, Any], path: Path) -> None:
         lines += ["MuSiQue-Full group metrics: `" + json.dumps(metrics["musique_full"]) + "`", ""]
     if metrics.get("usage"):
         lines += ["LLM usage: `" + json.dumps(metrics["usage"]) + "`", ""]
-    lines += ["## By hop type", "", hop_table(metrics), ""]
+    pt = perturbation_table(metrics)
+    if pt:
+        lines += ["## Robustness (perturbed inputs)", "", metrics["perturbations"]["description"], "", pt, ""]
+    lines += ["## By hop type" if family(metrics) == "musique" else "## By question type", "", hop_table(metrics), ""]
+    lt = level_table(metrics)
+    if lt:
+        lines += ["## By level", "", lt, ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -87,18 +163,24 @@ def write_plots(metrics: dict[str, Any], out: Path) -> None:
     fig.savefig(out / "recall_at_k.png", dpi=110, metadata=meta)
     plt.close(fig)
 
-    types = sorted({t for m in pipes.values() for t in m.get("by_hop_type", {})})
+    fam = family(metrics)
+    second = ("recall@5", "recall@5 (%)") if fam == "musique" else ("sp_f1", "supporting-fact F1 (%)")
+    types = list(dict.fromkeys(t for m in pipes.values() for t in _groups(m, "type")))
+    levels = list(dict.fromkeys(t for m in pipes.values() for t in _groups(m, "level")))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     width = 0.8 / max(1, len(pipes))
-    for ax, key, label in ((axes[0], "answer_f1", "answer F1 (%)"), (axes[1], "recall@5", "recall@5 (%)")):
+    groups = [(t, "type") for t in types] + [(lv, "level") for lv in levels]
+    labels = [t if by == "type" else f"level {t}" for t, by in groups]
+    for ax, key, label in ((axes[0], "answer_f1", "answer F1 (%)"), (axes[1], *second)):
         for i, (name, m) in enumerate(pipes.items()):
-            vals = [100 * (m.get("by_hop_type", {}).get(t, {}).get(key) or 0) for t in types]
-            ax.bar([x + i * width for x in range(len(types))], vals, width, label=name)
-        ax.set_xticks([x + width * (len(pipes) - 1) / 2 for x in range(len(types))], types)
+            vals = [100 * (_groups(m, by).get(t, {}).get(key) or 0) for t, by in groups]
+            ax.bar([x + i * width for x in range(len(groups))], vals, width, label=name)
+        ax.set_xticks([x + width * (len(pipes) - 1) / 2 for x in range(len(groups))], labels, fontsize=7,
+                      rotation=20 if len(groups) > 4 else 0)
         ax.set_ylabel(label)
         ax.grid(axis="y", alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"By hop type · {subtitle}", fontsize=9)
+    fig.suptitle(f"{'By hop type' if fam == 'musique' else 'By question type and level'} · {subtitle}", fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "by_hop_type.png", dpi=110, metadata=meta)
     plt.close(fig)
