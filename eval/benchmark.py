@@ -3,11 +3,14 @@
 
     python eval/benchmark.py                   # or: make bench   (about 15-25 minutes on 2 CPU cores)
     python eval/benchmark.py --llm-url http://localhost:11434/v1 --llm-model qwen2.5:7b   # adds the LLM policy
+    python eval/benchmark.py --datasets hotpotqa,2wikimultihopqa --settings distractor --perturb shuffle,distractors
 
 What it runs, each as a `hopqa` subprocess (so speed and peak RSS are those of the real command):
 1. index throughput: eval/bench_index.py (raw SentenceTransformer.encode vs `hopqa index build`, same texts);
-2. `hopqa eval --compare` on ../shared/data/musique/musique_ans_dev_100.jsonl, open setting (all ~1,700 distinct
-   paragraphs pooled) and distractor setting (each question's own 20 paragraphs);
+2. `hopqa eval --compare` on each shared dev file (--datasets: ../shared/data/{musique,hotpotqa,2wikimultihopqa}/), in
+   each setting (--settings: open, all distinct paragraphs pooled; distractor, each question's own paragraphs), each
+   scored with its dataset's official metrics; in the distractor setting also under each --perturb perturbation
+   (shuffle, reverse, distractors), every pipeline beside its unperturbed run;
 3. `hopqa eval --compare` on the bundled demo questions (open setting);
 4. cold `hopqa ask` wall time (process start, imports, model load, answer), median of 3;
 5. with --llm-url: the open-setting MuSiQue run again with --policy llm.
@@ -31,9 +34,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hopqa.evaluate import git_commit, machine  # noqa: E402
-from hopqa.report import hop_table, pipeline_table  # noqa: E402
+from hopqa.report import hop_table, level_table, perturbation_table, pipeline_table  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "musique" / "musique_ans_dev_100.jsonl"
+SHARED = ROOT.parent / "shared" / "data"
+DATASETS = {  # name: (file, title, paragraphs per question)
+    "musique": (DATA, "MuSiQue-Ans sample", "20"),
+    "hotpotqa": (SHARED / "hotpotqa" / "hotpotqa_dev_100.jsonl", "HotpotQA sample", "10"),
+    "2wikimultihopqa": (SHARED / "2wikimultihopqa" / "2wikimultihopqa_dev_83.jsonl", "2WikiMultihopQA sample", "10"),
+}
+SETTINGS = ("open", "distractor")
+PERTURBATIONS = ("shuffle", "reverse", "distractors")
 HOPQA = [sys.executable, "-m", "cli.main"]
 
 PUBLISHED = """| system | data | R@2 | R@5 | answer F1 | support F1 | what differs from hopqa's run |
@@ -85,9 +96,24 @@ def main() -> None:
     ap.add_argument("--fresh", action="store_true", help="Delete earlier runs first (otherwise finished questions are resumed).")
     ap.add_argument("--llm-url")
     ap.add_argument("--llm-model")
+    ap.add_argument("--datasets", default=",".join(DATASETS), help=f"Comma-separated, of {', '.join(DATASETS)}.")
+    ap.add_argument("--settings", default=",".join(SETTINGS), help="Comma-separated, of open, distractor.")
+    ap.add_argument("--perturb", default=",".join(PERTURBATIONS),
+                    help="Comma-separated perturbations run in the distractor setting ('' for none).")
+    ap.add_argument("--no-compare", action="store_true", help="Multi-hop only (no single-shot baselines).")
+    ap.add_argument("--skip-demo", action="store_true", help="Skip the demo-question runs and the cold-ask timing.")
     args = ap.parse_args()
-    if not args.data.exists():
-        raise SystemExit(f"{args.data}: not found (the MuSiQue sample lives in ../shared/data/musique/)")
+    datasets = [d for d in args.datasets.split(",") if d]
+    settings = [x for x in args.settings.split(",") if x]
+    perturb = [x for x in args.perturb.split(",") if x]
+    for name, allowed in ((datasets, DATASETS), (settings, SETTINGS), (perturb, PERTURBATIONS)):
+        bad = [x for x in name if x not in allowed]
+        if bad:
+            raise SystemExit(f"unknown {bad[0]!r}: choose from {', '.join(allowed)}")
+    DATASETS["musique"] = (args.data, *DATASETS["musique"][1:])
+    for d in datasets:
+        if not DATASETS[d][0].exists():
+            raise SystemExit(f"{DATASETS[d][0]}: not found (the shared samples live in ../shared/data/)")
     runs, results = args.runs, args.results
     if args.fresh and runs.exists():
         import shutil
@@ -103,33 +129,45 @@ def main() -> None:
              str(results / "index_bench.json")], runs / "index_bench.log")
     index_bench = json.loads((results / "index_bench.json").read_text()) if (results / "index_bench.json").exists() else None
 
-    open_m = eval_run("musique_open", [str(args.data), "--setting", "open"], runs, results)
-    dis_m = eval_run("musique_distractor", [str(args.data), "--setting", "distractor"], runs, results)
-    demo_m = eval_run("demo_open", ["--demo", "--setting", "open"], runs, results)
-    # Ablation: REVISE_SEARCH without answer verification (more answers, more of them guesses).
-    noverify = runs / "noverify.toml"
-    noverify.write_text("[reader]\nverify = false\n", encoding="utf-8")
-    nover_m = eval_run("musique_open_noverify", [str(args.data), "--setting", "open", "--config", str(noverify)],
-                       runs, results, compare=False)
-    # Answerability, MuSiQue-Full style: the demo questions plus their unanswerable contrasts (same ids).
-    from hopqa.demo import demo_questions
+    compare = not args.no_compare
+    runs_m: dict[tuple[str, str], dict] = {}
+    for d in datasets:
+        for setting in settings:
+            extra = [] if d == "musique" else ["--skip-invalid"]
+            if setting == "distractor":
+                for p in perturb:
+                    extra += ["--perturb", p]
+            runs_m[(d, setting)] = eval_run(f"{d}_{setting}", [str(DATASETS[d][0]), "--setting", setting, *extra],
+                                            runs, results, compare=compare)
+    open_m = runs_m.get(("musique", "open"))
+    dis_m = runs_m.get(("musique", "distractor"))
+    demo_m = full_m = nover_m = None
+    colds: list[float] = []
+    if not args.skip_demo:
+        demo_m = eval_run("demo_open", ["--demo", "--setting", "open"], runs, results, compare=compare)
+        # Answerability, MuSiQue-Full style: the demo questions plus their unanswerable contrasts (same ids).
+        from hopqa.demo import demo_questions
 
-    full = runs / "demo_full.jsonl"
-    full.write_text(demo_questions().read_text(encoding="utf-8") + demo_questions(unanswerable=True).read_text(encoding="utf-8"),
-                    encoding="utf-8")
-    full_m = eval_run("demo_full", [str(full), "--setting", "open"], runs, results, compare=False)
-
-    # Cold `hopqa ask`: a fresh process each time, the demo index built by the demo run above.
-    demo_index = runs / "demo_open" / "run.json"
-    index_path = json.loads(demo_index.read_text())["identity"]["index"]["path"]
-    question = "Where was the composer of Tidewater Suite born?"
-    colds = []
-    for i in range(3):
-        wall, _, _ = run(HOPQA + ["ask", "--index", index_path, "--json", question], runs / f"cold_ask_{i}.log")
-        colds.append(wall)
+        full = runs / "demo_full.jsonl"
+        full.write_text(demo_questions().read_text(encoding="utf-8") + demo_questions(unanswerable=True).read_text(encoding="utf-8"),
+                        encoding="utf-8")
+        full_m = eval_run("demo_full", [str(full), "--setting", "open"], runs, results, compare=False)
+        # Cold `hopqa ask`: a fresh process each time, the demo index built by the demo run above.
+        demo_index = runs / "demo_open" / "run.json"
+        index_path = json.loads(demo_index.read_text())["identity"]["index"]["path"]
+        question = "Where was the composer of Tidewater Suite born?"
+        for i in range(3):
+            wall, _, _ = run(HOPQA + ["ask", "--index", index_path, "--json", question], runs / f"cold_ask_{i}.log")
+            colds.append(wall)
+    if open_m is not None:
+        # Ablation: REVISE_SEARCH without answer verification (more answers, more of them guesses).
+        noverify = runs / "noverify.toml"
+        noverify.write_text("[reader]\nverify = false\n", encoding="utf-8")
+        nover_m = eval_run("musique_open_noverify", [str(args.data), "--setting", "open", "--config", str(noverify)],
+                           runs, results, compare=False)
 
     llm_m = None
-    if args.llm_url:
+    if args.llm_url and open_m is not None:
         extra = ["--policy", "llm", "--llm-url", args.llm_url] + (["--llm-model", args.llm_model] if args.llm_model else [])
         llm_m = eval_run("musique_open_llm", [str(args.data), "--setting", "open", *extra], runs, results)
 
@@ -141,46 +179,64 @@ def main() -> None:
         f"- git commit: `{git_commit()}`",
         f"- machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram_gib']} GiB RAM, no GPU; {mach['platform']}; "
         f"Python {mach['python']}",
-        f"- data: `{args.data.relative_to(ROOT.parent) if args.data.is_relative_to(ROOT.parent) else args.data}` "
-        "(101 real MuSiQue-Ans dev questions, 20 paragraphs each; see its SOURCE.md) and the bundled demo questions "
-        "(26, invented world, `hopqa/data/demo/`)",
+        "- data: " + "; ".join(
+            f"`{DATASETS[d][0].relative_to(ROOT.parent) if DATASETS[d][0].is_relative_to(ROOT.parent) else DATASETS[d][0]}` "
+            f"({DATASETS[d][2]} paragraphs a question; see its SOURCE.md)" for d in datasets)
+        + ("" if args.skip_demo else "; the bundled demo questions (26, invented world, `hopqa/data/demo/`)"),
         "- settings: defaults of this commit (all-MiniLM-L6-v2 embeddings, hybrid = FAISS inner product + bm25s fused by "
         "a min-max score mix with dense weight 2; multi-hop: local policy, no LLM, max 4 hops); `hopqa eval --compare` "
         "runs BM25-only, dense-only and hybrid single-shot (the machine with `--max-hops 1`) beside the multi-hop pipeline.",
-        "", "Scores in %. EM/F1/Sup F1 exactly as the official MuSiQue evaluator; R@k = share of gold supporting "
-        "paragraphs in the top k of the final evidence ranking; All@k = all of them in the top k.", "",
+        "", "Scores in %, each dataset with its official evaluator's metrics (named in each section): MuSiQue "
+        "EM/F1/Sup F1 (supporting paragraphs); HotpotQA and 2Wiki EM/F1, Sup EM/F1 over (title, sentence id) "
+        "supporting facts and Joint EM/F1. R@k = share of gold supporting paragraphs in the top k of the final "
+        "evidence ranking; All@k = all of them in the top k.", "",
     ]
-    for title, m in (("MuSiQue-Ans sample, open setting (all distinct paragraphs pooled)", open_m),
-                     ("MuSiQue-Ans sample, distractor setting (each question's own 20 paragraphs)", dis_m),
-                     ("Bundled demo questions, open setting (their pooled paragraphs)", demo_m)):
+    sections = []
+    for d in datasets:
+        for setting in settings:
+            where = ("open setting (all distinct paragraphs pooled)" if setting == "open"
+                     else f"distractor setting (each question's own {DATASETS[d][2]} paragraphs)")
+            sections.append((f"{DATASETS[d][1]}, {where}", runs_m[(d, setting)]))
+    if demo_m is not None:
+        sections.append(("Bundled demo questions, open setting (their pooled paragraphs)", demo_m))
+    for title, m in sections:
         pipes = m["pipelines"]
-        lines += [f"## {title}", "", f"{m['n']} questions, index of {m['provenance']['index']['passages']} passages.", "",
+        lines += [f"## {title}", "", f"{m['n']} questions, index of {m['provenance']['index']['passages']} passages; "
+                  f"metrics of {m.get('official_evaluator')}"
+                  + (f"; {m['skipped_invalid']} invalid records skipped" if m.get("skipped_invalid") else "") + ".", "",
                   pipeline_table(m), ""]
+        pt = perturbation_table(m)
+        if pt:
+            lines += ["Robustness: " + m["perturbations"]["description"], "", pt, ""]
         if "best_single_shot" in m:
             best = m["best_single_shot"]
             lines += [f"Multi-hop vs the best single-shot baseline ({best}): R@5 {pct(pipes['multihop']['recall@5'])} vs "
                       f"{pct(pipes[best]['recall@5'])} (**{100 * m['gain_recall@5_over_best_single_shot']:+.1f} points**), "
                       f"All@5 {pct(pipes['multihop']['all_recall@5'])} vs {pct(pipes[best]['all_recall@5'])}; "
                       f"hybrid single-shot R@5 {pct(pipes['hybrid']['recall@5'])}.", ""]
-        lines += ["<details><summary>By hop type</summary>", "", hop_table(m), "", "</details>", ""]
+        lt = level_table(m)
+        lines += ["<details><summary>By question type" + (" and level" if lt else "") + "</summary>", "", hop_table(m), "",
+                  *([lt, ""] if lt else []), "</details>", ""]
 
     nv = nover_m
-    lines += ["## Answer verification and answerability", "",
-              "REVISE_SEARCH accepts a sub-answer only when a kept fact states the asked relation of the asked subject "
-              "(`[reader] verify = true`, the default); a chain with an unsupported link answers `unanswerable`. "
-              "Without it, any fact that contains the span supports it:", "",
-              "| MuSiQue sample, open, multi-hop | EM | F1 | answered | EM among answered | R@5 | All@5 |", "|---|---|---|---|---|---|---|"]
-    for label, m in (("verify on (default)", open_m["pipelines"]["multihop"]), ("verify off", nv)):
-        answered = round(m["n"] * (m.get("answerability_accuracy") or 0))  # every gold question is answerable here
-        em_ans = (m["answer_em"] * m["n"] / answered) if answered else None
-        lines.append(f"| {label} | {pct(m['answer_em'])} | {pct(m['answer_f1'])} | {answered} of {m['n']} | {pct(em_ans)} | "
-                     f"{pct(m['recall@5'])} | {pct(m['all_recall@5'])} |")
-    fm = full_m.get("musique_full") or {}
-    lines += ["", f"Demo questions with their unanswerable contrasts ({full_m['n']} questions, "
-              f"{fm.get('n_groups', 0)} contrast pairs, MuSiQue-Full scoring): answerability accuracy "
-              f"{pct(full_m.get('answerability_accuracy'))}; group answer sufficiency F1 "
-              f"{pct(fm.get('group_answer_sufficiency_f1'))}, group support sufficiency F1 "
-              f"{pct(fm.get('group_support_sufficiency_f1'))}, sufficiency {pct(fm.get('group_sufficiency'))}.", ""]
+    if open_m is not None and nv is not None:
+        lines += ["## Answer verification and answerability", "",
+                  "REVISE_SEARCH accepts a sub-answer only when a kept fact states the asked relation of the asked subject "
+                  "(`[reader] verify = true`, the default); a chain with an unsupported link answers `unanswerable`. "
+                  "Without it, any fact that contains the span supports it:", "",
+                  "| MuSiQue sample, open, multi-hop | EM | F1 | answered | EM among answered | R@5 | All@5 |", "|---|---|---|---|---|---|---|"]
+        for label, m in (("verify on (default)", open_m["pipelines"]["multihop"]), ("verify off", nv)):
+            answered = round(m["n"] * (m.get("answerability_accuracy") or 0))  # every gold question is answerable here
+            em_ans = (m["answer_em"] * m["n"] / answered) if answered else None
+            lines.append(f"| {label} | {pct(m['answer_em'])} | {pct(m['answer_f1'])} | {answered} of {m['n']} | {pct(em_ans)} | "
+                         f"{pct(m['recall@5'])} | {pct(m['all_recall@5'])} |")
+    if full_m is not None:
+        fm = full_m.get("musique_full") or {}
+        lines += ["", f"Demo questions with their unanswerable contrasts ({full_m['n']} questions, "
+                  f"{fm.get('n_groups', 0)} contrast pairs, MuSiQue-Full scoring): answerability accuracy "
+                  f"{pct(full_m.get('answerability_accuracy'))}; group answer sufficiency F1 "
+                  f"{pct(fm.get('group_answer_sufficiency_f1'))}, group support sufficiency F1 "
+                  f"{pct(fm.get('group_support_sufficiency_f1'))}, sufficiency {pct(fm.get('group_sufficiency'))}.", ""]
     lines += ["## Speed", ""]
     if index_bench:
         b = index_bench
@@ -194,19 +250,26 @@ def main() -> None:
             f"{b['cli']['passages_per_second']:.1f} passages/s, peak RSS {b['cli']['peak_rss_bytes'] / 2**20:.0f} MiB; "
             f"index size on disk {b['index_size_bytes'] / 2**20:.1f} MiB. Details: `eval/results/index_bench.json`.",
         ]
-    mp = open_m["pipelines"]["multihop"]
-    lines += [
-        f"- `hopqa ask`, warm model, MuSiQue open index: multi-hop p50 {1000 * mp['latency_p50']:.0f} ms, "
-        f"p95 {1000 * mp['latency_p95']:.0f} ms per question (up to 4 hops); single-shot: dense p50 "
-        f"{1000 * open_m['pipelines']['dense']['latency_p50']:.0f} ms (one query encoding), hybrid and BM25 a few ms "
-        "(hybrid runs after dense and reuses its cached query vectors, so its figure is search time only).",
-        f"- `hopqa eval` throughput (multi-hop, open setting): {mp['questions_per_second']:.1f} questions/s.",
-        f"- cold `hopqa ask` (new process: imports, model load, answer) on the demo index: median "
-        f"{statistics.median(colds):.2f} s of {', '.join(f'{c:.2f}' for c in colds)} s (target 6 s; most of it is "
-        "importing torch and sentence-transformers and loading the model, see `python -X importtime`).",
-        f"- peak RSS of the benchmark's child processes: {max(m['benchmark']['peak_rss_mib_max_so_far'] for m in (open_m, dis_m, demo_m)):.0f} MiB.",
-        "",
-    ]
+    if open_m is not None:
+        mp = open_m["pipelines"]["multihop"]
+        dense = open_m["pipelines"].get("dense")
+        lines += [
+            f"- `hopqa ask`, warm model, MuSiQue open index: multi-hop p50 {1000 * mp['latency_p50']:.0f} ms, "
+            f"p95 {1000 * mp['latency_p95']:.0f} ms per question (up to 4 hops)"
+            + (f"; single-shot: dense p50 {1000 * dense['latency_p50']:.0f} ms (one query encoding), hybrid and BM25 a "
+               "few ms (hybrid runs after dense and reuses its cached query vectors, so its figure is search time only)."
+               if dense else "."),
+            f"- `hopqa eval` throughput (multi-hop, open setting): {mp['questions_per_second']:.1f} questions/s.",
+        ]
+    if colds:
+        lines.append(f"- cold `hopqa ask` (new process: imports, model load, answer) on the demo index: median "
+                     f"{statistics.median(colds):.2f} s of {', '.join(f'{c:.2f}' for c in colds)} s (target 6 s; most of "
+                     "it is importing torch and sentence-transformers and loading the model, see `python -X importtime`).")
+    all_runs = [m for m in (*runs_m.values(), demo_m) if m is not None]
+    if all_runs:
+        lines.append(f"- peak RSS of the benchmark's child processes: "
+                     f"{max(m['benchmark']['peak_rss_mib_max_so_far'] for m in all_runs):.0f} MiB.")
+    lines.append("")
     lines += ["## LLM policy", ""]
     if llm_m:
         lp = llm_m["pipelines"]["multihop"]
