@@ -135,4 +135,5 @@ def describe(names: Sequence[str]) -> str:
                             "from the other questions' paragraphs about entities of the same type that share the "
                             "question's relation words (seeded)"}
     return ("Distractor setting. " + "; ".join(parts[n] for n in names)
-            + ". Drop = unperturbed minus perturbed, in points (positive: the perturbation hurts).")
+            + ". Drop = unperturbed minus perturbed, in points (positive: the perturbation hurts). Perturbed runs reuse "
+              "the unperturbed run's cached query encodings, so their latencies are not comparable.")
