@@ -43,3 +43,13 @@ def content_words(text: str) -> list[str]:
 
 def is_stopword(word: str) -> bool:
     return word.lower() in _STOP
+
+
+_ARTICLE = re.compile(r"\b(a|an|the)\b")
+
+
+def span_key(text: str) -> str:
+    """A span compared loosely: lower-cased, punctuation (ASCII and the common Unicode dashes and quotes) turned
+    into spaces, articles dropped ("The Beta," ~ "beta"). Used to ground a reader's answer in its facts."""
+    s = re.sub(r"[^\w\s]", " ", text.lower())
+    return " ".join(_ARTICLE.sub(" ", s).split())

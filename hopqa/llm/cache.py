@@ -30,8 +30,10 @@ def cache_key(
     temperature: float,
     max_tokens: int,
     json_mode: bool,
+    schema: dict[str, Any] | None = None,
 ) -> str:
-    """The sha256 (hex) that names one call. `endpoint` should be the redacted url (no user-info, no query)."""
+    """The sha256 (hex) that names one call. `endpoint` should be the redacted url (no user-info, no query).
+    A reply schema is part of the key only when there is one (keys of schema-free calls are unchanged)."""
     payload = {
         "v": FORMAT_VERSION,
         "endpoint": endpoint,
@@ -41,6 +43,8 @@ def cache_key(
         "max_tokens": int(max_tokens),
         "json_mode": bool(json_mode),
     }
+    if schema is not None:
+        payload["schema"] = schema
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

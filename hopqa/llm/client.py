@@ -244,8 +244,12 @@ class ChatClient:
         temperature: float | None = None,
         max_tokens: int | None = None,
         use_cache: bool = True,
+        schema: dict[str, Any] | None = None,
     ) -> ChatResult:
-        """One chat completion. Unset options come from the config. Raises LLMError (one line) on failure."""
+        """One chat completion. Unset options come from the config. Raises LLMError (one line) on failure.
+
+        `schema`: a JSON schema for the reply, sent as `response_format: json_schema` (in JSON mode); a server that
+        rejects response_format gets the request again without it, as in plain JSON mode."""
         json_mode = self.config.json_mode if json_mode is None else bool(json_mode)
         temperature = self.config.temperature if temperature is None else float(temperature)
         max_tokens = self.config.max_tokens if max_tokens is None else int(max_tokens)
@@ -254,7 +258,7 @@ class ChatClient:
 
         key = None
         if self.cache is not None and use_cache:
-            key = cache_key(self.endpoint, self.model, messages, temperature, max_tokens, json_mode)
+            key = cache_key(self.endpoint, self.model, messages, temperature, max_tokens, json_mode, schema)
             entry = self.cache.get(key)
             if entry is not None:
                 self._count(calls=1, cached_calls=1)
@@ -275,7 +279,7 @@ class ChatClient:
         }
         if self.model:
             payload["model"] = self.model
-        data = self._post(payload, json_mode)
+        data = self._post(payload, json_mode, schema)
         text, finish = _content(data)
         if text is None:
             raise self._error(f"LLM endpoint {self.endpoint} answered without a message: {_describe(data)}")
@@ -331,7 +335,7 @@ class ChatClient:
                 ]
         raise AssertionError("unreachable")
 
-    def _post(self, payload: dict[str, Any], json_mode: bool) -> dict[str, Any]:
+    def _post(self, payload: dict[str, Any], json_mode: bool, schema: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST with retries; the decoded JSON body of a 2xx answer."""
         cfg = self.config
         attempts = max(0, int(cfg.max_retries)) + 1
@@ -341,7 +345,8 @@ class ChatClient:
             body = dict(payload)
             use_json = json_mode and self._json_mode_ok
             if use_json:
-                body["response_format"] = {"type": "json_object"}
+                body["response_format"] = ({"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
+                                           if schema else {"type": "json_object"})
             headers = {"Content-Type": "application/json", "Accept": "application/json"}
             key = cfg.api_key()
             if key:
