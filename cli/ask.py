@@ -16,7 +16,7 @@ from hopqa.fsm import describe
 from hopqa.index import open_index, resolve_index_path
 from hopqa.qa import Asker
 
-from ._ui import boundary, out, print_json
+from ._ui import boundary, err, out, print_json
 
 
 def _questions_from_file(path: Path) -> list[str]:
@@ -76,6 +76,11 @@ def render(answer, verbose: bool) -> None:
               if answer.transitions else "")
     tm = answer.timings
     extra = f", LLM calls {answer.usage.get('calls')}" if answer.usage.get("calls") else ""
+    rd = answer.usage.get("reader") or {}
+    if rd.get("calls"):
+        extra += f", reader {rd.get('model')}: {rd['calls']} calls, {1000 * tm.get('reader_seconds', 0):.0f} ms"
+    if tm.get("model_load_seconds"):
+        extra += f", model load {tm['model_load_seconds']:.1f} s"
     out.print(f"[dim]{1000 * tm.get('total_seconds', 0):.0f} ms total, {1000 * tm.get('retrieval_seconds', 0):.0f} ms "
               f"retrieval, {len(answer.hops)} hops{extra}[/]")
 
@@ -89,6 +94,8 @@ def ask(
     policy: str = typer.Option("local", "--policy", help="local (offline rules, no LLM) or llm (any OpenAI-compatible endpoint)."),
     llm_url: Optional[str] = typer.Option(None, "--llm-url", envvar="HOPQA_LLM_URL", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", envvar="HOPQA_LLM_MODEL", help="Model name at that endpoint."),
+    reader: Optional[str] = typer.Option(None, "--reader", envvar="HOPQA_READER", help="auto (default: the embedded language model if installed), lm, or rules (fast, no model)."),
+    lm_model: Optional[str] = typer.Option(None, "--lm-model", envvar="HOPQA_LM_MODEL", help="Reader model: 'embedded' (default), a .gguf path, or 'endpoint' (the --llm-url/--llm-model endpoint)."),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON (the schema in the README)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show 10 passages per hop instead of 3."),
     show_fsm: bool = typer.Option(False, "--show-fsm", help="Print the state machine's transition table and exit."),
@@ -120,10 +127,13 @@ def ask(
             raise InputError("empty question")
         if not index:
             raise InputError("no index: give --index NAME (or set HOPQA_INDEX); build one with `hopqa index build`")
-        cfg = load_config(config, {"hops": {"max_hops": max_hops, "k": k}, "llm": {"url": llm_url, "model": llm_model}})
+        cfg = load_config(config, {"hops": {"max_hops": max_hops, "k": k}, "llm": {"url": llm_url, "model": llm_model},
+                                   "reader": {"kind": reader, "model": lm_model}})
         if policy == "llm" and not cfg.llm.url:
             raise InputError("--policy llm needs --llm-url (or HOPQA_LLM_URL, or [llm] url in the config file)")
         asker = Asker(open_index(resolve_index_path(index, index_dir)), cfg, policy)
+        if asker.notice:
+            err.print(asker.notice, highlight=False)
         for q in qs:
             answer = asker.ask(q)
             if as_json or many:

@@ -57,6 +57,16 @@ class HopConfig:
 
 @dataclass(frozen=True)
 class ReaderConfig:
+    # Who reads the answers: "lm" (a language model: the embedded GGUF, another GGUF file named by `model`, or the
+    # [llm] endpoint with model = "endpoint"), "rules" (the fast extractive rules), or "auto" (the language model when
+    # its runtime and weights are installed, else the rules, said in one line).
+    kind: Literal["auto", "lm", "rules"] = "auto"
+    model: str = "embedded"  # "embedded", a path to a .gguf file, or "endpoint" (the [llm] url and model)
+    n_ctx: int = 4096  # the local model's context window (tokens)
+    threads: int = 0  # llama.cpp threads; 0: every core
+    # With a language model: "rules_first" (the rules' verified span when there is one, the model where the rules
+    # find none: fewer calls) or "lm_first" (the model reads every hop; the rules where it finds nothing).
+    order: Literal["rules_first", "lm_first"] = "rules_first"
     # Below this confidence the answer is "unanswerable". 0.20: the highest of 0.10-0.45 (step 0.05) that costs less than
     # one EM point on the MuSiQue dev sample (0.25 costs one question); not chosen on the demo contrasts.
     threshold: float = 0.20
@@ -116,6 +126,8 @@ _ENV = {
     "HOPQA_LLM_URL": ("llm", "url"),
     "HOPQA_LLM_MODEL": ("llm", "model"),
     "HOPQA_MAX_HOPS": ("hops", "max_hops"),
+    "HOPQA_READER": ("reader", "kind"),
+    "HOPQA_LM_MODEL": ("reader", "model"),
 }
 
 

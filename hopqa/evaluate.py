@@ -466,10 +466,14 @@ def run_eval(items: Sequence[EvalItem], index: HybridIndex, config: Config, opti
         progress(finished, total)
     records: dict[str, list[dict]] = {}
     seconds: dict[str, float] = {}
+    from .readers import make_reader
+
+    shared_reader = make_reader(config)  # one reader (one loaded language model) for every pipeline
     try:
         for name in pipelines:
             base, pert = split_pipeline(name)
-            asker = Asker(index, _pipeline_config(base, config), options.policy if base != ORACLE else "local")
+            asker = Asker(index, _pipeline_config(base, config), options.policy if base != ORACLE else "local",
+                          reader=shared_reader)
             todo = [it for it in items if (name, it.position) not in done]
 
             def one(item: EvalItem, asker=asker, name=name, base=base, pert=pert) -> dict:

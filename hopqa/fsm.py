@@ -93,6 +93,8 @@ class Context:
     condenser: Condenser
     sub_questions: list[str] = field(default_factory=list)
     decomposition_rule: str | None = None
+    question_type: str = "composition"  # or "comparison", "yes_no", "bridge_comparison" (hopqa.compare)
+    shape: Any = None  # the hopqa.compare.Shape of a comparison / yes-no question
     step: int = 0  # index of the pending sub-question
     sub_answers: dict[int, str] = field(default_factory=dict)  # 1-based, as in #k
     sub_support: dict[int, list[str]] = field(default_factory=dict)
@@ -241,6 +243,7 @@ def run(question: str, policy: Policy, ctx: Context, max_steps: int = 64) -> Ans
         ranking=ranking,
         transitions=ctx.transitions,
         sub_questions=list(ctx.sub_questions),
+        question_type=ctx.question_type,
         timings={"total_seconds": time.perf_counter() - t0, "retrieval_seconds": sum(h.seconds for h in ctx.hops)},
         usage=policy.usage(),
     )

@@ -630,7 +630,7 @@ def _add(totals: dict[str, float], prefix: str, s: Mapping[str, float]) -> None:
 
 
 def evaluate_hotpot_official(golds: Sequence[Mapping[str, Any]], prediction: Mapping[str, Any]) -> dict[str, float]:
-    """The whole official ``hotpot_evaluate_v1.py`` ``eval()`` on in-memory data.
+    """The whole official ``hotpot_evaluate_v1.py`` ``eval`` function, on in-memory data.
 
     ``golds`` are HotpotQA records (``_id``, ``answer``, ``supporting_facts``); ``prediction`` is the official
     predictions object ``{"answer": {id: str}, "sp": {id: [[title, sent_id], ...]}}``. Per gold record: a missing
@@ -658,7 +658,7 @@ def evaluate_hotpot_official(golds: Sequence[Mapping[str, Any]], prediction: Map
 def evaluate_2wiki_official(golds: Sequence[Mapping[str, Any]], prediction: Mapping[str, Any], *,
                             aliases: Mapping[str, Iterable[str]] | None = None,
                             percent: bool = False) -> dict[str, float | None]:
-    """The whole official ``2wikimultihop_evaluate_v1.1.py`` ``eval()`` on in-memory data.
+    """The whole official ``2wikimultihop_evaluate_v1.1.py`` ``eval`` function, on in-memory data.
 
     ``golds`` are 2Wiki records (``_id``, ``answer``, ``supporting_facts``, ``evidences``, optionally ``answer_id``
     and ``evidences_id``); ``prediction`` is ``{"answer": {...}, "sp": {...}, "evidence": {id: [[s, r, o], ...]}}``;

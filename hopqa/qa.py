@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -14,11 +14,11 @@ from .index import HybridIndex, Mode, open_index
 from .types import Answer, Hit
 
 
-def make_policy(name: str, config: Config) -> Policy:
+def make_policy(name: str, config: Config, reader: Any = None) -> Policy:
     if name == "local":
         from .policy.local import LocalPolicy
 
-        return LocalPolicy()
+        return LocalPolicy(reader)
     if name == "llm":
         from .policy.llm import LLMPolicy
 
@@ -29,10 +29,23 @@ def make_policy(name: str, config: Config) -> Policy:
 class Asker:
     """Answer many questions against one index with the model loaded once."""
 
-    def __init__(self, index: HybridIndex | str, config: Config | None = None, policy: str | Policy = "local"):
+    def __init__(self, index: HybridIndex | str, config: Config | None = None, policy: str | Policy = "local",
+                 reader: Any = None):
+        """`reader`: a reader object (`hopqa.readers`), else the one `config.reader` names (the embedded language
+        model by default; `notice` says when it fell back to the rules)."""
         self.index = open_index(index) if isinstance(index, str) else index
         self.config = config or load_config()
-        self.policy = make_policy(policy, self.config) if isinstance(policy, str) else policy
+        self.notice: str | None = None
+        if reader is None and (policy == "local"):
+            from .readers import choose_reader
+
+            choice = choose_reader(self.config)
+            reader, self.notice = choice.reader, choice.notice
+        self.reader = reader
+        lm = getattr(reader, "lm", None)
+        if lm is not None and hasattr(lm, "preload") and policy == "local":
+            lm.preload()  # the model loads while the first question is retrieved
+        self.policy = make_policy(policy, self.config, reader) if isinstance(policy, str) else policy
         self.condenser = Condenser(self.index)
 
     def ask(self, question: str, *, allowed: Sequence[str] | np.ndarray | None = None,
@@ -50,9 +63,22 @@ class Asker:
         if sub_questions:
             ctx.scratch["given_sub_questions"] = list(sub_questions)
         t0 = time.perf_counter()
+        lm = getattr(self.reader, "lm", None)
+        before = lm.usage() if lm is not None else None
         answer = run(question.strip(), self.policy, ctx)
         answer.timings["total_seconds"] = time.perf_counter() - t0
-        answer.config = {"policy": self.policy.name, "index": str(self.index.path), "model": self.index.model,
+        if lm is not None:
+            after = lm.usage()
+            used = {k: after[k] - before[k] for k in ("calls", "prompt_tokens", "completion_tokens", "seconds",
+                                                      "invalid_replies") if isinstance(after.get(k), (int, float))}
+            answer.usage = {**answer.usage, "reader": {"model": lm.name, **{k: round(v, 3) for k, v in used.items()}}}
+            answer.timings["reader_seconds"] = used.get("seconds", 0.0)
+            if getattr(lm, "load_seconds", None) is not None and not getattr(self, "_load_reported", False):
+                answer.timings["model_load_seconds"] = lm.load_seconds
+                self._load_reported = True
+        answer.config = {"policy": self.policy.name, "reader": getattr(self.reader, "name", "rules"),
+                         "reader_model": getattr(lm, "name", None) if lm is not None else None,
+                         "index": str(self.index.path), "model": self.index.model,
                          "retrieval": self.config.to_dict()["retrieval"], "hops": self.config.to_dict()["hops"]}
         return answer
 

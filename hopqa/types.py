@@ -101,6 +101,7 @@ class Answer:
     ranking: list[Hit] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
     sub_questions: list[str] = field(default_factory=list)
+    question_type: str = "composition"
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
@@ -111,6 +112,7 @@ class Answer:
             "answer": self.answer,
             "answerable": self.answerable,
             "confidence": round(float(self.confidence), 4),
+            "question_type": self.question_type,
             "sub_questions": list(self.sub_questions),
             "hops": [h.to_dict() for h in self.hops],
             "evidence": [{"id": h.id, "title": h.title, "text": h.text} for h in self.evidence],

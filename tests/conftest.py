@@ -45,3 +45,27 @@ def minilm():
     from hopqa.encoders import load_encoder
 
     return load_encoder(DEFAULT_MODEL)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _rules_reader_by_default():
+    """Tests read with the rule reader (fast, deterministic): "auto" means "rules" here, through the environment (for
+    CLI subprocesses) and for Configs built in code. Tests of the real language model (marked `lm`) ask for it
+    explicitly (`--reader lm`, `kind="lm"`, or an `LMReader`)."""
+    import os
+    from dataclasses import replace
+
+    import hopqa.readers as readers
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HOPQA_READER", "rules")
+    real = readers.choose_reader
+
+    def rules_for_auto(config):
+        if config.reader.kind == "auto":
+            config = replace(config, reader=replace(config.reader, kind="rules"))
+        return real(config)
+
+    mp.setattr(readers, "choose_reader", rules_for_auto)
+    yield
+    mp.undo()

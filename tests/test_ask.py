@@ -284,9 +284,10 @@ ALLOWED_FILES = {"hopqa/eval_datasets.py", "hopqa/metrics.py", "hopqa/prediction
 EVALUATE_SCORER = {"score_record", "summarize", "_align_ids"}
 # The LLM policy and its prompt helpers read an "answer" key from the *LLM's* JSON replies (never from a dataset
 # record): GOLD_KEYS are not checked there, GOLD_NAMES and .gold still are.
-LLM_REPLY_FILES = {"hopqa/policy/llm.py", "hopqa/llm/prompts.py", "hopqa/llm/parse.py", "hopqa/llm/client.py"}
+LLM_REPLY_FILES = {"hopqa/policy/llm.py", "hopqa/llm/prompts.py", "hopqa/llm/parse.py", "hopqa/llm/client.py",
+                   "hopqa/lm/reader.py", "hopqa/lm/runtime.py"}
 ANSWERING = ["hopqa/fsm.py", "hopqa/hops.py", "hopqa/policy", "hopqa/reader.py", "hopqa/decompose.py", "hopqa/qa.py",
-             "hopqa/index.py", "hopqa/corpus.py"]
+             "hopqa/index.py", "hopqa/corpus.py", "hopqa/lm", "hopqa/compare.py", "hopqa/readers.py"]
 
 
 def _docstring_nodes(tree: ast.AST) -> set[int]:

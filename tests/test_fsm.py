@@ -296,7 +296,7 @@ def test_max_hops_is_respected(toy_index, max_hops):
 # --------------------------------------------------------------------------------------------------------------------
 # The JSON schema of Answer.to_dict()
 
-ANSWER_KEYS = {"question", "answer", "answerable", "confidence", "sub_questions", "hops", "evidence", "ranking",
+ANSWER_KEYS = {"question", "answer", "answerable", "confidence", "question_type", "sub_questions", "hops", "evidence", "ranking",
                "transitions", "timings", "usage", "config"}
 HOP_KEYS = {"hop", "state", "sub_question", "query", "hits", "facts", "sub_answer", "seconds"}
 HIT_KEYS = {"id", "title", "text", "score", "hop", "dense_rank", "bm25_rank"}
@@ -305,7 +305,9 @@ EVIDENCE_KEYS = {"id", "title", "text"}
 RANKING_KEYS = {"id", "title", "score", "hop"}
 TRANSITION_KEYS = {"from", "to", "reason"}
 TIMING_KEYS = {"total_seconds", "retrieval_seconds"}
-CONFIG_KEYS = {"policy", "index", "model", "retrieval", "hops"}
+LM_TIMING_KEYS = {"reader_seconds", "model_load_seconds"}  # with a language-model reader (load: first question only)
+CONFIG_KEYS = {"policy", "reader", "reader_model", "index", "model", "retrieval", "hops"}
+QUESTION_TYPES = {"composition", "comparison", "yes_no", "bridge_comparison"}
 
 
 def check_answer_schema(d: dict, *, index_path: str | None = None) -> None:
@@ -332,7 +334,8 @@ def check_answer_schema(d: dict, *, index_path: str | None = None) -> None:
     assert len({r["id"] for r in d["ranking"]}) == len(d["ranking"])
     for t in d["transitions"]:
         assert set(t) == TRANSITION_KEYS
-    assert set(d["timings"]) == TIMING_KEYS and all(v >= 0 for v in d["timings"].values())
+    assert TIMING_KEYS <= set(d["timings"]) <= TIMING_KEYS | LM_TIMING_KEYS and all(v >= 0 for v in d["timings"].values())
+    assert d["question_type"] in QUESTION_TYPES
     assert isinstance(d["usage"], dict)
     assert set(d["config"]) == CONFIG_KEYS
     assert set(d["config"]["retrieval"]) == {f.name for f in dataclasses.fields(RetrievalConfig)}

@@ -35,8 +35,35 @@ def _norm(s: str) -> str:
     return " ".join(re.findall(r"\w+", s.lower()))
 
 
+def as_question(sub_q: str) -> str:
+    """A "subject >> relation" step as a plain question for a language model ("Lenn >> place of birth" ->
+    "What is the place of birth of Lenn?"); other sub-questions unchanged."""
+    if ">>" not in sub_q:
+        return sub_q
+    subject, relation = (p.strip() for p in sub_q.split(">>", 1))
+    return f"What is the {relation.rstrip('?')} of {subject}?"
+
+
 class LocalPolicy:
     name = "local"
+
+    def __init__(self, reader: Any = None):
+        # None: the rule reader with each question's [reader] settings (the reader of the offline policy so far)
+        self.reader = reader
+
+    @property
+    def lm(self) -> Any:
+        """The language-model reader, if this policy has one (else None: rules only)."""
+        return None if self.reader is None or getattr(self.reader, "name", "") == "rules" else self.reader
+
+    def _read(self, ctx: Context, question: str, facts: list, exclude: list[str] = ()) -> Any:
+        """The rule reader's reading (the candidates REVISE_SEARCH verifies)."""
+        from ..reader import read
+
+        return read(question, facts, config=ctx.config.reader, exclude=exclude)
+
+    def _lm_read(self, ctx: Context, question: str, facts: list, exclude: list[str] = ()) -> Any:
+        return self.lm.read(as_question(question), facts, exclude=exclude)
 
     # -- DECOMPOSE -----------------------------------------------------------------------------------------------------
     def decompose(self, ctx: Context) -> str:
@@ -46,6 +73,14 @@ class LocalPolicy:
         if ctx.scratch.get("given_sub_questions"):
             ctx.sub_questions = list(ctx.scratch["given_sub_questions"])
             ctx.decomposition_rule = "given"
+            return "decomposed"
+        from ..compare import shape
+
+        sh = shape(ctx.question, ctx.config.hops.max_hops)
+        if sh is not None:  # comparison / yes-no / bridge-comparison: one lookup per entity (hopqa.compare)
+            ctx.shape, ctx.question_type = sh, sh.kind
+            ctx.sub_questions = list(sh.sub_questions)
+            ctx.decomposition_rule = sh.kind
             return "decomposed"
         from ..decompose import decompose
 
@@ -58,6 +93,8 @@ class LocalPolicy:
 
     def revise_decomposition(self, ctx: Context) -> str:
         qs = ctx.sub_questions
+        if ctx.shape is not None:  # independent lookups, compared at ANSWER
+            return "valid" if 1 <= len(qs) <= ctx.config.hops.max_hops else "invalid"
         # References point backwards only; the last step uses an earlier answer; every earlier step is used by a
         # later one (so the chain is connected). Independent first steps (MuSiQue 3hop2/4hop2/4hop3 shapes) are fine.
         used = {r for q in qs for r in _refs(q)}
@@ -72,22 +109,85 @@ class LocalPolicy:
     # -- SEARCH --------------------------------------------------------------------------------------------------------
     def search(self, ctx: Context) -> str:
         sub_q = ctx.pending_sub_question()
+        if ctx.shape is not None and sub_q is not None:
+            query = self._lookup_query(ctx)
+            hop = ctx.run_hop(query, state=State.SEARCH, sub_question=sub_q, goal=sub_q)
+            return "retrieved" if hop.hits else "exhausted"
         hop = ctx.run_hop(ctx.search_query(sub_q), state=State.SEARCH, sub_question=sub_q, goal=sub_q or ctx.question)
         return "retrieved" if hop.hits else "exhausted"
 
+    def _lookup_query(self, ctx: Context) -> str:
+        """A comparison lookup: the entity and the question's stem; a follow-up: that plus the bridge entities of the
+        entity's first lookup (its director, author, ...); a retry: the entity's name alone."""
+        sh, k = ctx.shape, ctx.step
+        n = len(sh.entities)
+        entity = sh.entities[k % n]
+        if ctx.pending_query:
+            query, ctx.pending_query = ctx.pending_query, None
+            return query
+        if k < n:
+            return f"{entity} {sh.stem}"
+        first = [h for h in ctx.hops if h.sub_question == ctx.sub_questions[k - n]]
+        facts = first[-1].facts if first else []
+        return next_query(f"{entity} {sh.stem}", facts, limit=ctx.config.hops.query_entities)
+
+    def _revise_lookup(self, ctx: Context, hop) -> str:
+        """A comparison lookup is accepted when a kept fact (or its passage title) names the entity; else one retry
+        with the entity's name alone, then the lookup is given up (the comparison may still be read)."""
+        sh, k = ctx.shape, ctx.step
+        entity = sh.entities[k % len(sh.entities)]
+        naming = [f.passage_id for f in hop.facts if ctx.condenser.subject_share(f"{f.title} {f.text}", [entity]) >= 0.5]
+        if naming or k >= len(sh.entities):  # a follow-up hop's facts are its result
+            ctx.sub_support[k + 1] = list(dict.fromkeys(naming or [f.passage_id for f in hop.facts[:1]]))
+            ctx.step += 1
+            ctx.retries = 0
+            return "accepted"
+        if ctx.retries < ctx.config.hops.retries and ctx.hops_left > len(ctx.sub_questions) - ctx.step - 1:
+            ctx.retries += 1
+            ctx.pending_query = entity
+            return "retry"
+        ctx.step += 1
+        ctx.retries = 0
+        return "rejected"
+
+    def _answer_shape(self, ctx: Context) -> str:
+        """Compare the lookups: the reader reads the question over every lookup's facts (an option, or yes/no);
+        with the rule reader, date comparisons by the years the facts state."""
+        sh = ctx.shape
+        facts = [f for h in ctx.hops for f in h.facts]
+        if self.lm is not None:
+            res = self.lm.read(ctx.question, facts)
+            ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence, list(res.passage_ids)
+            ctx.answerable = bool(res.answerable)
+            return "answered" if ctx.answerable else "unsupported"
+        from ..compare import compare_by_dates
+
+        n = len(sh.entities)
+        by_entity = [[f for h in ctx.hops if h.sub_question in (ctx.sub_questions[j], *ctx.sub_questions[j + n:j + n + 1])
+                      for f in h.facts] for j in range(n)]
+        pick = compare_by_dates(ctx.question, sh.entities, by_entity) if sh.kind != "yes_no" else None
+        if pick is None:
+            return "unsupported"
+        ctx.answer, ctx.confidence, ctx.answerable = pick, 0.5, True
+        ctx.answer_support = list(dict.fromkeys(f.passage_id for f in by_entity[sh.entities.index(pick)]))
+        return "answered"
+
     # -- REVISE_SEARCH -------------------------------------------------------------------------------------------------
     def revise_search(self, ctx: Context) -> str:
-        from ..reader import read
-
         hop = ctx.hops[-1]
         sub_q = hop.sub_question
+        if ctx.shape is not None and sub_q is not None:
+            return self._revise_lookup(ctx, hop)
         if sub_q is None:  # decomposition-free: the facts themselves are the result
             return "accepted"
         # The sub-answer must come from what this hop read: older facts answer older sub-questions.
         facts = hop.facts or ctx.facts
         exclude = [a for a in ctx.sub_answers.values()] + ctx.scratch.get("rejected", [])
-        res = read(sub_q, facts, config=ctx.config.reader, exclude=exclude)
+        res = self._read(ctx, sub_q, facts, exclude)
         subjects, described = self._subjects(ctx), self._described(ctx)
+        lm_first = self.lm is not None and ctx.config.reader.order == "lm_first"
+        if lm_first and self._accept_lm(ctx, hop, sub_q, facts, exclude):
+            return "accepted"
         # Verify the reader's candidates best first: the first one above the threshold that a fact states, as the
         # answer of the asked relation of the asked subject, is the sub-answer.
         for cand in res.candidates:
@@ -95,14 +195,11 @@ class LocalPolicy:
                 break
             support = self._support(ctx, sub_q, cand, facts, subjects, described)
             if support:
-                k = ctx.step + 1
-                ctx.sub_answers[k] = cand.text
-                ctx.sub_support[k] = support
-                ctx.scratch.setdefault("confidence", {})[k] = cand.score
-                hop.sub_answer = cand.text
-                ctx.step += 1
-                ctx.retries = 0
+                self._accept(ctx, hop, cand.text, support, cand.score)
                 return "accepted"
+        # The rules found no supported span: the language model reads the hop's facts (grounded in them).
+        if self.lm is not None and not lm_first and self._accept_lm(ctx, hop, sub_q, facts, exclude):
+            return "accepted"
         # Retry only with a hop to spare: every later sub-question still needs its own hop.
         if ctx.retries < ctx.config.hops.retries and ctx.hops_left > len(ctx.sub_questions) - ctx.step - 1:
             ctx.retries += 1
@@ -119,6 +216,24 @@ class LocalPolicy:
         ctx.step += 1
         ctx.retries = 0
         return "rejected"
+
+    def _accept(self, ctx: Context, hop, answer: str, support: list[str], confidence: float) -> None:
+        k = ctx.step + 1
+        ctx.sub_answers[k] = answer
+        ctx.sub_support[k] = support
+        ctx.scratch.setdefault("confidence", {})[k] = confidence
+        hop.sub_answer = answer
+        ctx.step += 1
+        ctx.retries = 0
+
+    def _accept_lm(self, ctx: Context, hop, sub_q: str, facts: list, exclude: list[str]) -> bool:
+        """The language model's sub-answer, if it is grounded in the hop's facts (`LMReader.check`)."""
+        res = self._lm_read(ctx, sub_q, facts, exclude)
+        if not res.answerable:
+            return False
+        self._accept(ctx, hop, res.text, list(res.passage_ids), max(res.confidence, ctx.config.reader.threshold))
+        ctx.scratch.setdefault("lm_sub_answers", []).append(ctx.step)
+        return True
 
     def _described(self, ctx: Context) -> list[str]:
         """Words that describe the subject inside the pending sub-question: "first director" in "Where was the first
@@ -178,8 +293,8 @@ class LocalPolicy:
 
     # -- ANSWER --------------------------------------------------------------------------------------------------------
     def answer(self, ctx: Context) -> str:
-        from ..reader import read
-
+        if ctx.shape is not None:
+            return self._answer_shape(ctx)
         if ctx.decomposed and ctx.sub_answers:
             last = len(ctx.sub_questions)
             unsupported = set(ctx.scratch.get("unsupported_steps", []))
@@ -191,13 +306,23 @@ class LocalPolicy:
                 ctx.confidence = min(ctx.scratch.get("confidence", {}).values(), default=0.0)
                 ctx.answerable = ctx.confidence >= ctx.config.reader.threshold
                 return "answered" if ctx.answerable else "unsupported"
-            # The chain broke at one of its links: the evidence does not state the answer. Reading the whole question
-            # over the facts here would only guess.
-            return "unsupported"
+            # The chain broke at one of its links: the rules do not guess. The language model may still find the
+            # answer stated in all the kept facts (grounded), reading the whole question.
+            return self._answer_from_facts(ctx) if self.lm is not None else "unsupported"
         # The answer of the whole question is not an intermediate (bridge) answer.
-        res = read(ctx.question, ctx.facts, config=ctx.config.reader, exclude=list(ctx.sub_answers.values()))
+        res = self._read(ctx, ctx.question, ctx.facts, list(ctx.sub_answers.values()))
         ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence, list(res.passage_ids)
         ctx.answerable = bool(res.answerable and res.confidence >= ctx.config.reader.threshold)
+        if not ctx.answerable and self.lm is not None:
+            return self._answer_from_facts(ctx)
+        return "answered" if ctx.answerable else "unsupported"
+
+    def _answer_from_facts(self, ctx: Context) -> str:
+        facts = [f for h in ctx.hops for f in h.facts]  # in hop order: the chain as it was read
+        res = self.lm.read(ctx.question, facts, exclude=list(ctx.sub_answers.values()))
+        ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence * 0.5, list(res.passage_ids)
+        ctx.answerable = bool(res.answerable)
+        ctx.scratch["answer_reader"] = "lm"
         return "answered" if ctx.answerable else "unsupported"
 
     def unanswerable(self, ctx: Context) -> str:
