@@ -29,6 +29,12 @@ try:
     app.command("eval")(eval_cmd.eval_)
 except ImportError:  # pragma: no cover
     pass
+try:
+    from . import llm as llm_cmd
+
+    app.add_typer(llm_cmd.app, name="llm")
+except ImportError:  # pragma: no cover
+    pass
 
 
 def main() -> None:
