@@ -52,4 +52,8 @@ class LLMParseError(LLMError):
     """The LLM answered, but not in the shape the state asked for."""
 
 
-__all__ = ["HopQAError", "InputError", "IndexError_", "IndexFormatError", "ModelError", "LLMError", "LLMParseError"]
+class LLMContextError(LLMError):
+    """The server refused a prompt longer than its context window (one call lost, not the endpoint)."""
+
+
+__all__ = ["HopQAError", "InputError", "IndexError_", "IndexFormatError", "ModelError", "LLMError", "LLMParseError", "LLMContextError"]

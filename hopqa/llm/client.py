@@ -15,7 +15,8 @@ Behaviour:
     mentions response_format) gets the same request again without it, and this client stops sending it.
   * Connect errors, timeouts, 408, 429 and 5xx are retried at most `config.max_retries` times, with exponential
     back-off (`backoff_base * 2**n`, "equal jitter") capped at `backoff_max`. On 429/503 a `Retry-After` in seconds
-    (or an HTTP date) is honoured, also capped at `backoff_max`. Other HTTP errors fail at once.
+    (or an HTTP date) is honoured, also capped at `backoff_max`. Other HTTP errors fail at once; a 400 that says
+    the prompt exceeds the context is `LLMContextError` (callers drop that one call and go on).
   * Every failure is a one-line `LLMError` naming the redacted endpoint url, e.g.
     "cannot reach LLM endpoint http://127.0.0.1:11434/v1/chat/completions: connection refused (3 attempts)",
     raised with its cause suppressed (no chained traceback carrying the request and its headers).
@@ -33,6 +34,7 @@ import email.utils
 import json
 import logging
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -41,7 +43,7 @@ from typing import Any
 import httpx
 
 from ..config import LLMConfig
-from ..errors import LLMError, LLMParseError
+from ..errors import LLMContextError, LLMError, LLMParseError
 from .cache import CallCache, cache_key
 from .parse import extract_json
 
@@ -50,6 +52,8 @@ log = logging.getLogger("hopqa.llm")
 __all__ = ["ChatClient", "ChatResult", "endpoint_url"]
 
 _RETRY_STATUS = {408, 429}
+# llama.cpp: "exceed_context_size_error"; vLLM/OpenAI: "maximum context length", "context_length_exceeded".
+_CONTEXT_ERROR = re.compile(r"exceed\w*_context|context[ _]length|context size|context window", re.IGNORECASE)
 _MAX_QUOTE = 160  # characters of a server error body quoted in a message
 
 
@@ -234,6 +238,34 @@ class ChatClient:
         self._count(errors=1)
         return LLMError(self._scrub(_one_line(message, 400)))
 
+    def context_size(self) -> int | None:
+        """The server's context window in tokens, when it says (llama.cpp: `/props`, or `meta.n_ctx` in `/v1/models`);
+        None otherwise. Asked once (short timeout, never raises); the key is sent as for chat calls."""
+        if hasattr(self, "_n_ctx"):
+            return self._n_ctx
+        n: int | None = None
+        root = self._endpoint.copy_with(path="/", query=None)
+        base = self._endpoint.path[: -len("/chat/completions")] if self._endpoint.path.endswith("/chat/completions") \
+            else self._endpoint.path
+        headers = {"Accept": "application/json"}
+        key = self.config.api_key()
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        for url, pick in ((root.copy_with(path="/props"), lambda d: d["default_generation_settings"]["n_ctx"]),
+                          (root.copy_with(path=(base.rstrip("/") or "/v1") + "/models"),
+                           lambda d: d["data"][0]["meta"]["n_ctx"])):
+            try:
+                resp = self._http.get(url, headers=headers, timeout=3.0)
+                if resp.status_code == 200:
+                    n = int(pick(resp.json()))
+                    if n > 0:
+                        break
+                    n = None
+            except Exception:  # not llama.cpp, not reachable yet, another shape: unknown
+                n = None
+        self._n_ctx = n
+        return n
+
     # -- the call -----------------------------------------------------------------------------------------------
 
     def chat(
@@ -385,6 +417,10 @@ class ChatClient:
                     log.info("LLM endpoint %s rejects response_format; retrying without JSON mode", self.endpoint)
                     continue
                 failure = f"LLM endpoint {self.endpoint} answered HTTP {status}: {detail}"
+                if status == 400 and _CONTEXT_ERROR.search(resp.text[:2000]):
+                    # A prompt over the server's context: this call is lost, the endpoint is fine (the caller counts it).
+                    self._count(errors=1)
+                    raise LLMContextError(self._scrub(_one_line(failure, 400))) from None
                 if status not in _RETRY_STATUS and status < 500:
                     hint = ""
                     if status in (401, 403):
