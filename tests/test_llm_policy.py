@@ -22,7 +22,7 @@ from hopqa.errors import LLMError
 from hopqa.fsm import TRANSITIONS
 from hopqa.index import build_index, open_index
 from hopqa.llm.client import ChatClient
-from hopqa.policy.llm import LLMPolicy, check_decomposition
+from hopqa.policy.llm import MAX_TOKENS, SEARCH_PASSAGES, LLMPolicy, check_decomposition, reply_schema
 from hopqa.qa import Asker, make_policy
 from hopqa.testing import FakeLLMServer, Reply
 
@@ -189,6 +189,14 @@ def injected_index(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _full_flow(monkeypatch):
+    """These tests pin the full SG-FSM flow (an LLM call in every state); the compact flow has its own tests."""
+    import hopqa.policy.llm as llm_policy
+
+    monkeypatch.setattr(llm_policy, "COMPACT", False)
+
+
+@pytest.fixture(autouse=True)
 def _isolated(tmp_home, monkeypatch):
     """Every test: HOPQA_HOME (so the default LLM cache) under tmp_path, and no API key from the environment."""
     for var in ("HOPQA_LLM_API_KEY", "OPENAI_API_KEY"):
@@ -232,19 +240,24 @@ def test_two_hop_chain_states_trace_and_usage(index):
     assert [h.query for h in answer.hops] == [h.sub_question for h in answer.hops]  # #1 resolved: no bridge entities
     assert [h.sub_answer for h in answer.hops] == ["Ada Morrow", "Tomas Quill"]
     assert {"c01", "c02"} <= {h.id for h in answer.evidence}  # the passages behind both sub-answers
-    # The SEARCH prompt carries the hop's top k passages, delimited, and the steps answered so far.
+    # The SEARCH prompt carries the hop's top passages (at most SEARCH_PASSAGES), delimited, and the steps so far.
     search2 = user_text(srv.requests[3])
-    assert len(passage_ids(search2)) == min(10, len(answer.hops[1].hits))
-    assert passage_ids(search2) == [x.id for x in answer.hops[1].hits[:10]]
+    assert passage_ids(search2) == [x.id for x in answer.hops[1].hits[:SEARCH_PASSAGES]]
     assert "Answer #1: Ada Morrow" in search2
     # The REVISE_SEARCH prompt shows only the cited passages (the brain cited both that state the answer).
-    assert passage_ids(user_text(srv.requests[2])) == ["c01", "c09"] and len(passage_ids(user_text(srv.requests[1]))) == 10
+    assert passage_ids(user_text(srv.requests[2])) == ["c01", "c09"]
+    assert len(passage_ids(user_text(srv.requests[1]))) == SEARCH_PASSAGES
     # Usage: this question's calls, as the client counted them.
     u = answer.usage
     assert u["calls"] == len(srv.requests) == 7 and u["cached_calls"] == 0 and u["http_requests"] == 7
     assert u["prompt_tokens"] > 0 and u["completion_tokens"] > 0 and u["seconds"] >= 0
     assert answer.to_dict()["usage"] == u
-    assert all(r["model"] == "fake-model" and r["response_format"] == {"type": "json_object"} for r in srv.requests)
+    # Every call names the state's reply schema (json_schema response_format) and its token budget.
+    for r, state in zip(srv.requests, HAPPY_STATES):
+        assert r["model"] == "fake-model" and r["max_tokens"] == MAX_TOKENS[state]
+        assert r["response_format"] == {"type": "json_schema",
+                                        "json_schema": {"name": "reply", "schema": reply_schema(state, 4)}}
+    assert set(u["by_state"]) == set(HAPPY_STATES) and u["over_context"] == 0
 
 
 def test_single_sub_question_is_single_hop_but_still_searched(index):
@@ -253,6 +266,25 @@ def test_single_sub_question_is_single_hop_but_still_searched(index):
                             "SEARCH -retrieved-> REVISE_SEARCH", "REVISE_SEARCH -accepted-> JUDGE",
                             "JUDGE -sufficient-> ANSWER", "ANSWER -answered-> DONE"]
     assert answer.answer == "Ada Morrow" and answer.sub_questions == [Q1]
+
+
+def test_compact_flow_skips_judge_and_answer_calls_on_a_verified_chain(index, monkeypatch):
+    import hopqa.policy.llm as llm_policy
+
+    monkeypatch.setattr(llm_policy, "COMPACT", True)
+    brain = Brain()
+    answer, srv = run(index, brain)
+    assert flow(answer) == HAPPY  # the same machine and events
+    assert brain.states == ["decompose", "search", "revise_search", "search", "revise_search"]
+    assert answer.answer == "Tomas Quill" and answer.confidence == 1.0 and answer.usage["calls"] == 5
+    # A comparison still asks the LLM for the final answer; a chain with a given-up step still asks the judge.
+    brain = Brain(decompose=lambda i: {"sub_questions": [Q1]})
+    answer, _ = run(index, brain, "Who designed Vessen Cathedral, Ada Morrow or Tomas Quill?")
+    assert brain.states == ["decompose", "search", "revise_search", "answer"] and answer.answer == "Ada Morrow"
+    never = lambda i: {"found": False, "reformulated_query": "x"} if "spouse" in i["sub_question"] else None
+    brain = Brain(search=never)
+    answer, _ = run(index, brain)
+    assert "judge" in brain.states and not answer.answerable
 
 
 # ---------------------------------------------------------------------------------------- REVISE_DECOMPOSITION
@@ -285,7 +317,32 @@ def test_forward_reference_is_repaired_by_the_llm(index):
     assert "1. Who is the spouse of #2?" in revise and "forward reference" in revise
 
 
-def test_unrepairable_decomposition_falls_back_to_the_whole_question(index):
+def test_repeated_subject_is_linked_locally_without_a_call(index):
+    slip = {"sub_questions": ["Who designed Vessen Cathedral?", "Who is the spouse of Vessen Cathedral?"]}
+    brain = Brain(decompose=lambda i: slip)
+    answer, _ = run(index, brain)
+    assert flow(answer)[:3] == ["DECOMPOSE -decomposed-> REVISE_DECOMPOSITION",
+                                "REVISE_DECOMPOSITION -revised-> REVISE_DECOMPOSITION",
+                                "REVISE_DECOMPOSITION -valid-> SEARCH"]
+    assert brain.counts["revise_decomposition"] == 0 and answer.sub_questions == SUBS
+    assert answer.answer == "Tomas Quill"
+
+
+def test_unrepairable_decomposition_falls_back_to_the_rules_then_the_whole_question(index, monkeypatch):
+    import hopqa.policy.llm as llm_policy
+
+    bad = {"sub_questions": ["Who is the spouse of #2?", "Who designed Vessen Cathedral?"]}
+    brain = Brain(decompose=lambda i: bad, revise_decomposition=lambda i: bad)
+    answer, _ = run(index, brain)
+    assert flow(answer)[:4] == ["DECOMPOSE -decomposed-> REVISE_DECOMPOSITION",
+                                "REVISE_DECOMPOSITION -revised-> REVISE_DECOMPOSITION",
+                                "REVISE_DECOMPOSITION -revised-> REVISE_DECOMPOSITION",
+                                "REVISE_DECOMPOSITION -revised-> REVISE_DECOMPOSITION"]  # the rules' draft
+    assert brain.counts["revise_decomposition"] == 2
+    assert len(answer.sub_questions) == 2 and answer.sub_questions[1].endswith("#1?")
+    # Without a rules decomposition either: decomposition-free hops over the whole question.
+    monkeypatch.setattr(llm_policy, "_rules_decomposition", lambda q, n: None)
+    monkeypatch.setattr(llm_policy, "SEARCH_PASSAGES", 10)  # the hash encoder ranks the answer's passage 6th or lower
     bad = {"sub_questions": ["Who is the spouse of #2?", "Who designed Vessen Cathedral?"]}
     brain = Brain(decompose=lambda i: bad, revise_decomposition=lambda i: bad)
     answer, _ = run(index, brain)
@@ -396,7 +453,43 @@ def test_malformed_search_reply_takes_the_retry_path(index):
     assert answer.answer == "Tomas Quill" and answer.answerable
 
 
-def test_malformed_decomposition_is_salvaged_or_dropped(index):
+def test_reply_that_ignores_the_schema_is_retried_counted_then_falls_back(index):
+    off = {"text": "The architect was Ada Morrow.", "confidence": "high"}  # JSON, but not the SEARCH shape
+    brain = Brain(search=lambda i: off if i["n"] <= 2 else None)
+    answer, srv = run(index, brain, parse_retries=1)
+    # SEARCH asked twice (one counted retry with a correction), then the REVISE_SEARCH fallback: a new search.
+    assert flow(answer) == HAPPY[:3] + ["REVISE_SEARCH -retry-> SEARCH", "SEARCH -retrieved-> REVISE_SEARCH"] + HAPPY[3:]
+    u = answer.usage
+    assert u["by_state"]["search"]["invalid"] == 2 and u["reply_retries"] == 1 and u["invalid_replies"] >= 2
+    assert "does not fit the requested shape" in srv.requests[2]["messages"][-1]["content"]
+    assert answer.answer == "Tomas Quill"
+
+
+def test_prompt_over_the_context_is_counted_and_not_sent(index, monkeypatch):
+    import hopqa.policy.llm as llm_policy
+
+    monkeypatch.setattr(ChatClient, "context_size", lambda self: 300)  # a tiny server context
+    brain = Brain()
+    answer, srv = run(index, brain)
+    # DECOMPOSE fits; SEARCH with passages cannot (dropped and cut down, still over): not sent, counted, and the
+    # machine goes on through its fallbacks to a finished (unanswerable) question instead of a lost run.
+    assert answer.transitions[-1].target == "DONE"
+    assert answer.usage["over_context"] >= 1 and "search" not in brain.states
+    assert all(llm_policy._tokens(r["messages"]) + r["max_tokens"] <= 300 for r in srv.requests)
+
+
+def test_server_refusing_a_long_prompt_loses_one_call_not_the_run(index):
+    too_long = Reply.error(400, "request (5030 tokens) exceeds the available context size (4096 tokens)")
+    brain = Brain(search=lambda i: too_long if i["n"] == 1 else None)
+    answer, _ = run(index, brain)
+    assert answer.usage["over_context"] == 1 and answer.transitions[-1].target == "DONE"
+    assert answer.answer == "Tomas Quill"
+
+
+def test_malformed_decomposition_is_salvaged_or_dropped(index, monkeypatch):
+    import hopqa.policy.llm as llm_policy
+
+    monkeypatch.setattr(llm_policy, "SEARCH_PASSAGES", 10)  # decomposition-free: the hash encoder ranks c02 low
     truncated = '{"sub_questions": ["Who designed Vessen Cathedral?", "Who is the spouse of #1?"'
     answer, _ = run(index, Brain(decompose=lambda i: Reply.malformed(truncated)))
     assert flow(answer) == HAPPY and answer.sub_questions == SUBS
@@ -458,11 +551,17 @@ def test_unreachable_endpoint_is_one_line_llm_error_without_the_key(index, monke
         make_policy("llm", Config())
 
 
-def test_api_key_is_sent_but_never_recorded(index, monkeypatch):
+def test_api_key_is_sent_but_never_recorded(index, monkeypatch, tmp_home, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("HOPQA_LLM_API_KEY", SECRET)
-    answer, srv = run(index, Brain())
+    answer, srv = run(index, Brain(), script=[Reply.error(500, f"bad key {SECRET}")], cache=True)
     assert all(h["authorization"] == f"Bearer {SECRET}" for h in srv.headers)
     assert SECRET not in json.dumps(answer.to_dict()) and SECRET not in repr(answer.usage)
+    assert SECRET not in caplog.text  # the retried 500 echoed the key: logged scrubbed
+    cached = list((tmp_home / "llm-cache").glob("??/*.json"))
+    assert cached and not any(SECRET in f.read_text() for f in cached)
 
 
 # ------------------------------------------------------------------------------------------------ cache

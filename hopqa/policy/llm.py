@@ -8,17 +8,22 @@ only the JSON fields that state expects; every reply is checked locally before i
   `max_hops <= 1`: no call, single-shot. An unparseable reply is salvaged (quoted or listed questions) when possible,
   else decomposition-free hops.
 - REVISE_DECOMPOSITION: checked locally (#k points backwards; every later step uses an earlier answer, or is an
-  independent fact that a later step uses, as the DECOMPOSE prompt allows; at most `max_hops` steps); with problems the LLM is asked to fix the draft, at most `MAX_REVISIONS` times ("revised"), then
-  "valid", or "invalid" (decomposition-free hops over the whole question).
+  independent fact that a later step uses, as the DECOMPOSE prompt allows; at most `max_hops` steps); with problems,
+  first a local repair (`link_repair`: a repeated subject becomes #k, no call), then the LLM is asked to fix the
+  draft, at most `MAX_REVISIONS` times ("revised"), then the local rule-based decomposer's draft ("revised",
+  rule "rules:fallback"), then "valid", or "invalid" (decomposition-free hops over the whole question).
 - SEARCH: the pending sub-question with earlier answers substituted (plus bridge entities while a #k is unresolved;
   or the reformulated query of a retry) runs one hop; the LLM answers the sub-question from that hop's top `k`
   passages only, citing their ids.
 - REVISE_SEARCH: not found / unparseable -> "retry" with the LLM's reformulated query (bounded by `hops.retries` and
   the hop budget) else "rejected". A found answer is verified by the LLM against the passages it cites (only ids that
   were shown count): accept, correct (use the corrected span), or retry.
-- JUDGE: a pending sub-question -> "next" (or "max_hops"); all answered -> the LLM judges: "sufficient", "next",
+- JUDGE: a pending sub-question -> "next" (or "max_hops"); every sub-question with a verified answer (COMPACT, the
+  default) -> "sufficient" without a call; otherwise the LLM judges: "sufficient", "next",
   "insufficient" (or "max_hops" when it wants a search and none is left). Unparseable -> the local rules.
 - ANSWER: `{"answer", "answerable"}` from the steps and the evidence passages; not answerable -> "unsupported".
+  COMPACT: a verified chain of a question that neither compares nor asks yes/no is answered by its last sub-answer,
+  without a call.
 - UNANSWERABLE -> "done".
 
 Passages are data: the prompt module wraps them in delimiters, and nothing a passage says can produce an event other
@@ -28,21 +33,48 @@ propagates as a one-line error. `usage()` is this question's share of the client
 """
 from __future__ import annotations
 
+import json
 import re
 import threading
 from typing import Any
 
 from ..config import LLMConfig
 from ..decompose import references
-from ..errors import LLMParseError
+from ..errors import LLMContextError, LLMParseError
 from ..fsm import Context, State
 from ..hops import next_query
 from ..llm.cache import CallCache, default_cache_dir
 from ..llm.client import ChatClient
 from ..llm.prompts import render
+from ..lm.runtime import conforms
 from ..types import Hit
 
 MAX_REVISIONS = 2  # REVISE_DECOMPOSITION: LLM repairs of a draft before it is dropped
+
+# Sized for a small local model on a 2k-4k context (and cheap on a large remote one). Every prompt is fitted into
+# PROMPT_TOKENS[state] (and into the server's context, read from llama.cpp's /props, minus the reply budget) by
+# dropping the lowest-ranked passages, then shortening the passages; a prompt that still cannot fit is not sent: the
+# call is counted as `over_context` and the state takes its unparseable-reply fallback. Token counts are estimated at
+# CHARS_PER_TOKEN characters a token (conservative for English with BPE tokenisers).
+MAX_TOKENS = {"decompose": 200, "revise_decomposition": 200, "search": 120, "revise_search": 96, "judge": 24,
+              "answer": 48}
+PROMPT_TOKENS = {"decompose": 450, "revise_decomposition": 550, "search": 950, "revise_search": 650, "judge": 450,
+                 "answer": 800}
+CHARS_PER_TOKEN = 3.2
+PASSAGE_CHARS = 500  # a passage shown is cut to this many characters first
+SEARCH_PASSAGES = 3  # SEARCH shows at most this many of the hop's top passages (then fewer if they do not fit)
+ANSWER_PASSAGES = 3  # ANSWER's evidence passages
+# Compact flow (the default; for small local models, and cheaper on large ones): a chain whose every sub-question
+# has an accepted (verified) answer needs no LLM JUDGE call ("sufficient"), and unless the question compares or asks
+# yes/no, no LLM ANSWER call either (the last verified sub-answer is the answer). Measured on the demo questions with
+# Qwen2.5-Coder-0.5B: the LLM judge kept asking for searches after a complete verified chain (13 calls, then the
+# wrong answer). COMPACT = False asks the LLM in every state (the full SG-FSM flow).
+COMPACT = True
+_COMPARES = re.compile(r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b|\bor\b|"
+                       r"\b(?:both|same|more|less|older|younger|earlier|later|first|longer|shorter|larger|smaller|"
+                       r"higher|lower|bigger|taller|than)\b", re.IGNORECASE)
+SCHEMA_RETRIES = 1  # a parsed reply that fits neither the schema nor the state's tolerant reader is asked again once
+_SPAN, _QUERY, _ID = 100, 160, 64  # maxLength of answer spans, queries, passage ids in the reply schemas
 _USAGE_KEYS = ("calls", "cached_calls", "prompt_tokens", "completion_tokens", "seconds", "http_requests", "retries",
                "errors")
 _NO_ANSWER = {"", "unanswerable", "unknown", "none", "null", "n/a", "na", "not found", "no answer"}
@@ -159,6 +191,105 @@ def check_decomposition(sub_questions: list[str], max_hops: int) -> list[str]:
     return problems
 
 
+def _obj(required: list[str], **props: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
+
+
+def _ids_schema() -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string", "maxLength": _ID}, "maxItems": 2}
+
+
+def reply_schema(state: str, max_sub_questions: int = 4) -> dict[str, Any]:
+    """The JSON schema of `state`'s reply: sent as response_format json_schema (llama.cpp enforces it with a grammar)
+    and checked here on every reply. Bounded strings and lists keep a reply inside MAX_TOKENS[state]."""
+    span = {"type": "string", "maxLength": _SPAN}
+    query = {"type": "string", "maxLength": _QUERY}
+    if state in ("decompose", "revise_decomposition"):
+        return _obj(["sub_questions"], sub_questions={"type": "array", "minItems": 1,
+                                                      "maxItems": max(1, int(max_sub_questions)),
+                                                      "items": {"type": "string", "maxLength": 200}})
+    if state == "search":
+        return _obj(["answer", "passage_ids", "found"], answer=span, passage_ids=_ids_schema(),
+                    found={"type": "boolean"}, reformulated_query=query)
+    if state == "revise_search":
+        return _obj(["verdict"], verdict={"type": "string", "enum": ["accept", "correct", "retry"]}, answer=span,
+                    passage_ids=_ids_schema(), query=query)
+    if state == "judge":
+        return _obj(["next"], next={"type": "string", "enum": ["answer", "search", "unanswerable"]})
+    if state == "answer":
+        return _obj(["answer", "answerable"], answer=span, answerable={"type": "boolean"})
+    raise ValueError(f"no reply schema for state {state!r}")
+
+
+def _usable(state: str, value: Any) -> bool:
+    """Can the state's tolerant reader use this off-schema reply? (Else it is asked again, then the fallback.)"""
+    if state in ("decompose", "revise_decomposition"):
+        return bool(_sub_questions(value))
+    if not isinstance(value, dict):
+        return False
+    if state == "search":
+        return any(k in value for k in ("answer", "found", "reformulated_query"))
+    if state == "revise_search":
+        return str(value.get("verdict", "")).strip().lower() in ("accept", "correct", "retry")
+    if state == "judge":
+        return (str(value.get("next", "")).strip().lower() in ("answer", "search", "unanswerable")
+                or _truth(value.get("sufficient")) is not None)
+    return "answer" in value or _truth(value.get("answerable")) is False
+
+
+def _tokens(messages: list[dict[str, Any]]) -> int:
+    """Estimated prompt tokens of `messages` (characters / CHARS_PER_TOKEN, plus a few a message for the template)."""
+    return int(sum(len(str(m.get("content", ""))) for m in messages) / CHARS_PER_TOKEN) + 8 * len(messages)
+
+
+SHORT_ID = 8  # passage ids longer than this are shown as P1, P2, ... (a small model copies those without slips)
+
+
+def _cut(passages: list[Any], chars: int) -> list[dict[str, Any]]:
+    out = []
+    alias = any(len(str(p.get("id") if isinstance(p, dict) else p.id)) > SHORT_ID for p in passages)
+    for k, p in enumerate(passages, 1):
+        text = str(getattr(p, "text", "") if not isinstance(p, dict) else p.get("text", ""))
+        if len(text) > chars:
+            text = text[: max(1, chars - 3)].rsplit(" ", 1)[0] + "..."
+        pid = p.get("id") if isinstance(p, dict) else p.id
+        title = p.get("title", "") if isinstance(p, dict) else getattr(p, "title", "")
+        out.append({"id": f"P{k}" if alias else pid, "real_id": pid, "title": title, "text": text})
+    return out
+
+
+_CAP_RUN = re.compile(r"\b[A-Z0-9][\w'\-]*(?:\s+(?:of|the|de|la|von|van|and|on|in|at|for|[A-Z0-9][\w'\-]*))*"
+                      r"(?<!\bof)(?<!\bthe)(?<!\band)(?<!\bon)(?<!\bin)(?<!\bat)(?<!\bfor)")
+
+
+def link_repair(sub_questions: list[str]) -> list[str]:
+    """A draft whose later sub-question repeats an earlier sub-question's subject instead of using its answer (the
+    usual slip of small models: ["Who wrote Tidewater Suite?", "Where was Tidewater Suite born?"]) gets that subject
+    replaced by #k: ["Who wrote Tidewater Suite?", "Where was #1 born?"]. Only sub-questions without any reference are
+    touched, and only with the longest capitalised name they share with the sub-question just before them."""
+    out = list(sub_questions)
+    for i in range(1, len(out)):
+        if references(out[i]):
+            continue
+        names = sorted({m.group(0).strip() for m in _CAP_RUN.finditer(out[i - 1])}, key=len, reverse=True)
+        for name in names:
+            if len(name) < 3 or name.split()[0] in ("Who", "What", "When", "Where", "Which", "How", "In", "The"):
+                continue
+            pat = re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)")
+            if pat.search(out[i]):
+                out[i] = pat.sub(f"#{i}", out[i], count=1)
+                break
+    return out
+
+
+def _rules_decomposition(question: str, max_hops: int) -> list[str] | None:
+    """The local rule-based decomposer's sub-questions (hopqa.decompose), when it finds at least two."""
+    from ..decompose import decompose
+
+    d = decompose(question, max_steps=max_hops)
+    return list(d.sub_questions) if d is not None and len(d.sub_questions) >= 2 else None
+
+
 class LLMPolicy:
     """Fills the machine's states with an LLM (see the module docstring). One instance serves many questions."""
 
@@ -181,15 +312,109 @@ class LLMPolicy:
         self.client.close()
 
     # -- the one way to talk to the LLM --------------------------------------------------------------------------------
+    def _q(self) -> dict[str, Any]:
+        q = getattr(self._tls, "q", None)
+        if q is None:
+            q = self._tls.q = _fresh_counts()
+        return q
+
+    def _budget(self, state: str) -> tuple[int, int | None]:
+        """(prompt token target, hard limit or None): the state's target, inside the server's context if known."""
+        n_ctx = self.client.context_size()
+        hard = n_ctx - MAX_TOKENS[state] - 16 if n_ctx else None
+        target = PROMPT_TOKENS[state] if hard is None else min(PROMPT_TOKENS[state], hard)
+        return target, hard
+
+    def _fit(self, state: str, fields: dict[str, Any], target: int) -> tuple[list[dict[str, str]], int, int]:
+        """The messages with as many (and as long) passages as fit `target` tokens: (messages, tokens, dropped)."""
+        passages = fields.pop("passages", None)
+        ps = list(passages) if passages is not None else None
+        chars = PASSAGE_CHARS
+        total = len(ps or [])
+        while True:
+            shown = _cut(ps, chars) if ps else None
+            messages = render(state, passages=shown, **fields) if passages is not None else render(state, **fields)
+            n = _tokens(messages)
+            self._tls.shown = [x["real_id"] for x in shown or []]
+            self._tls.alias = {x["id"]: x["real_id"] for x in shown or []}
+            if n <= target or not ps:
+                return messages, n, total - len(ps or [])
+            if len(ps) > 1:
+                ps = ps[:-1]  # the lowest-ranked passage goes first
+            elif chars > 160:
+                chars //= 2
+            else:
+                return messages, n, total - len(ps)
+
+    def _real_ids(self, value: Any) -> list[str]:
+        """Cited ids of the last prompt's passages: aliases (P1...) and real ids alike, as real ids."""
+        alias = getattr(self._tls, "alias", None) or {}
+        return [alias.get(i, alias.get(i.upper(), i)) for i in _ids(value)]
+
     def _ask(self, ctx: Context, state: str, expect: type | None = dict, **fields: Any) -> tuple[Any, str | None]:
-        """(parsed JSON, None), or (None, reason) when the reply stays unparseable. Other LLMErrors propagate."""
-        try:
-            value, _ = self.client.chat_json(render(state, **fields), expect=expect)
-            return value, None
-        except LLMParseError as e:
-            self._note(ctx, state, str(e))
-            ctx.scratch.setdefault("_raw", {})[state] = getattr(e, "reply", None)
-            return None, str(e)
+        """(parsed JSON, None), or (None, reason) when there is no usable reply: unparseable after the client's parse
+        retries, off-schema and unreadable after SCHEMA_RETRIES, or a prompt over the context (not sent, or refused
+        by the server). Other LLMErrors (endpoint down) propagate. Calls, schema-valid replies, invalid replies,
+        retries and over-context prompts are counted per state in `usage()`."""
+        q = self._q()
+        self._tls.alias = {}
+        st = q["by_state"].setdefault(state, {"calls": 0, "schema_valid": 0, "invalid": 0, "prompt_tokens": 0})
+        schema = reply_schema(state, fields.get("max_sub_questions") or ctx.config.hops.max_hops)
+        target, hard = self._budget(state)
+        messages, est, dropped = self._fit(state, dict(fields), target)
+        if dropped:
+            q["passages_dropped"] += dropped
+        if hard is not None and est > hard:
+            q["over_context"] += 1
+            self._note(ctx, state, f"prompt of ~{est} tokens does not fit the server's context: not sent")
+            return None, "prompt over the context"
+        convo = messages
+        why = "no reply"
+        for attempt in range(SCHEMA_RETRIES + 1):
+            before = self.client.thread_usage
+            try:
+                value, _ = self.client.chat_json(convo, expect=expect, schema=schema, max_tokens=MAX_TOKENS[state])
+                err = None
+            except LLMContextError as e:
+                q["over_context"] += 1
+                self._note(ctx, state, f"prompt refused as over the context: {e}")
+                return None, "prompt over the context"
+            except LLMParseError as e:
+                err = e
+            finally:
+                now = self.client.thread_usage
+                made = now.get("calls", 0) - before.get("calls", 0)
+                st["calls"] += made
+                st["prompt_tokens"] += now.get("prompt_tokens", 0) - before.get("prompt_tokens", 0)
+            if err is not None:
+                st["invalid"] += made
+                q["invalid_replies"] += made
+                q["reply_retries"] += max(0, made - 1)
+                self._note(ctx, state, str(err))
+                ctx.scratch.setdefault("_raw", {})[state] = getattr(err, "reply", None)
+                return None, str(err)
+            q["invalid_replies"] += max(0, made - 1)  # the client's parse retries before this reply
+            q["reply_retries"] += max(0, made - 1)
+            st["invalid"] += max(0, made - 1)
+            why = conforms(value, schema) if isinstance(value, dict) else "reply is not an object"
+            if why is None:
+                st["schema_valid"] += 1
+                q["schema_valid"] += 1
+                return value, None
+            st["invalid"] += 1
+            q["invalid_replies"] += 1
+            if _usable(state, value):  # off-schema but readable by the state's tolerant reader
+                return value, None
+            if attempt < SCHEMA_RETRIES and self.config.parse_retries > 0:
+                q["reply_retries"] += 1
+                convo = messages + [
+                    {"role": "assistant", "content": json.dumps(value, ensure_ascii=False)[:1000]},
+                    {"role": "user", "content": f"That reply does not fit the requested shape ({why}). Reply again "
+                                                f"with only the JSON object shown in the step."}]
+                continue
+            break
+        self._note(ctx, state, f"reply does not fit the schema: {why}")
+        return None, f"reply does not fit the schema: {why}"
 
     @staticmethod
     def _note(ctx: Context, state: str, message: str) -> None:
@@ -198,6 +423,7 @@ class LLMPolicy:
     # -- DECOMPOSE -----------------------------------------------------------------------------------------------------
     def decompose(self, ctx: Context) -> str:
         self._tls.start = self.client.thread_usage  # DECOMPOSE is always the first state: usage() counts from here
+        self._tls.q = _fresh_counts()
         max_hops = ctx.config.hops.max_hops
         if max_hops <= 1:
             ctx.scratch["why_no_decomposition"] = "max_hops=1: single-shot retrieval"
@@ -226,6 +452,12 @@ class LLMPolicy:
             return "valid"
         done = ctx.scratch.get("decomposition_revisions", 0)
         ctx.scratch.setdefault("decomposition_problems", []).append(problems)
+        linked = link_repair(ctx.sub_questions)
+        if linked != ctx.sub_questions and not check_decomposition(linked, max_hops):  # no call needed
+            ctx.scratch.setdefault("drafts", []).append(list(ctx.sub_questions))
+            ctx.sub_questions = linked
+            ctx.decomposition_rule = (ctx.decomposition_rule or "llm") + "+linked"
+            return "revised"
         if done < MAX_REVISIONS:
             ctx.scratch["decomposition_revisions"] = done + 1
             value, err = self._ask(ctx, "revise_decomposition", expect=None, question=ctx.question,
@@ -237,6 +469,12 @@ class LLMPolicy:
                 ctx.decomposition_rule = (ctx.decomposition_rule or "llm") + "+revised"
                 return "revised"
         ctx.scratch["dropped_decomposition"] = list(ctx.sub_questions)
+        rules = None if ctx.scratch.get("rules_fallback") else _rules_decomposition(ctx.question, max_hops)
+        if rules and not check_decomposition(rules, max_hops):  # the local decomposer's draft, checked like any other
+            ctx.scratch["rules_fallback"] = True
+            ctx.sub_questions = rules
+            ctx.decomposition_rule = "rules:fallback"
+            return "revised"
         ctx.sub_questions = []
         ctx.decomposition_rule = None
         return "invalid"
@@ -259,11 +497,12 @@ class LLMPolicy:
         hop = ctx.run_hop(query, state=State.SEARCH, sub_question=sub_q, goal=sub_q or ctx.question)
         if not hop.hits:
             return "exhausted"
-        shown = hop.hits[: h.k]
+        shown = hop.hits[: min(h.k, SEARCH_PASSAGES)]
         goal = sub_q or ctx.question
         value, err = self._ask(ctx, "search", question=ctx.question, sub_question=goal,
                                steps=self._steps(ctx, ctx.step) or None, passages=shown)
-        proposal: dict[str, Any] = {"hop": hop.hop, "shown": [x.id for x in shown], "status": "malformed",
+        shown_ids = list(getattr(self._tls, "shown", None) or [x.id for x in shown])  # what fitted in the prompt
+        proposal: dict[str, Any] = {"hop": hop.hop, "shown": shown_ids, "status": "malformed",
                                     "query": None}
         if err is None:
             answer = _text(value.get("answer"))
@@ -271,7 +510,7 @@ class LLMPolicy:
             if found is None:  # no (usable) "found": an answer that is not a refusal counts as found
                 found = answer is not None and _norm(answer) not in _NO_ANSWER
             if found and answer and _norm(answer) not in _NO_ANSWER:
-                proposal.update(status="found", answer=answer, cited=_ids(value.get("passage_ids")))
+                proposal.update(status="found", answer=answer, cited=self._real_ids(value.get("passage_ids")))
             else:
                 proposal.update(status="not_found", query=_text(value.get("reformulated_query")))
         ctx.scratch["proposal"] = proposal
@@ -304,8 +543,13 @@ class LLMPolicy:
             return self._accept(ctx, hop, answer, cited, "verified")
         if verdict == "correct":
             corrected = _text(value.get("answer"))
-            if corrected and _norm(corrected) not in _NO_ANSWER:
-                support = [i for i in _ids(value.get("passage_ids")) if i in by_id] or cited
+            # A correction must be stated by a passage that was shown (a small model may copy the template's
+            # "<short span>"); otherwise the proposed answer goes to the local check below.
+            if (corrected and _norm(corrected) not in _NO_ANSWER
+                    and any(_norm(corrected) in _norm(f"{x.title} {x.text}") for x in by_id.values())):
+                if _norm(corrected) == _norm(answer):
+                    return self._accept(ctx, hop, answer, cited, "verified")
+                support = [i for i in self._real_ids(value.get("passage_ids")) if i in by_id] or cited
                 return self._accept(ctx, hop, corrected, support, "corrected")
         if verdict == "retry":
             return self._retry_or_reject(ctx, hop, _text(value.get("query")), "REVISE_SEARCH: verdict retry")
@@ -359,6 +603,12 @@ class LLMPolicy:
             return "max_hops"
         return "next" if ctx.new_facts_last_hop > 0 else "no_progress"
 
+    @staticmethod
+    def _chain_verified(ctx: Context) -> bool:
+        n = len(ctx.sub_questions)
+        return (ctx.decomposed and n > 0 and ctx.step >= n and not ctx.scratch.get("unsupported_steps")
+                and all(k in ctx.sub_answers for k in range(1, n + 1)))
+
     def judge(self, ctx: Context) -> str:
         if ctx.decomposed and ctx.step < len(ctx.sub_questions):
             return "next" if ctx.hops_left > 0 else "max_hops"
@@ -366,6 +616,9 @@ class LLMPolicy:
             if ctx.hops_left <= 0:
                 return "max_hops"
             return "next" if ctx.new_facts_last_hop > 0 else "no_progress"
+        if COMPACT and self._chain_verified(ctx):
+            ctx.scratch["judge_reason"] = "every sub-question has a verified answer (compact flow: no call)"
+            return "sufficient"
         # Every sub-question has been through SEARCH (or a decomposition-free hop found an answer): ask the LLM.
         value, err = self._ask(ctx, "judge", question=ctx.question, steps=self._steps(ctx) or None,
                                searches_left=max(0, ctx.hops_left))
@@ -399,8 +652,11 @@ class LLMPolicy:
 
     def answer(self, ctx: Context) -> str:
         evidence = self._evidence(ctx)
+        if COMPACT and self._chain_verified(ctx) and not _COMPARES.search(ctx.question):
+            return self._answered(ctx, ctx.sub_answers[len(ctx.sub_questions)], evidence, 1.0,
+                                  "the last verified sub-answer (compact flow: no call)")
         value, err = self._ask(ctx, "answer", question=ctx.question, steps=self._steps(ctx) or None,
-                               passages=evidence or None)
+                               passages=evidence[:ANSWER_PASSAGES] or None)
         unsupported = ctx.scratch.get("unsupported_steps", [])
         if err is not None:  # unparseable: the last sub-answer when the chain is complete and verified
             last = len(ctx.sub_questions)
@@ -449,7 +705,15 @@ class LLMPolicy:
         for k in _USAGE_KEYS:
             out[k] = now.get(k, 0) - start.get(k, 0)
         out["seconds"] = round(float(out["seconds"]), 3)
+        q = getattr(self._tls, "q", None) or _fresh_counts()
+        out.update({k: v for k, v in q.items() if k != "by_state"})
+        out["by_state"] = {k: dict(v) for k, v in q["by_state"].items()}
         return out
 
 
-__all__ = ["LLMPolicy", "check_decomposition", "MAX_REVISIONS"]
+def _fresh_counts() -> dict[str, Any]:
+    return {"schema_valid": 0, "invalid_replies": 0, "reply_retries": 0, "over_context": 0, "passages_dropped": 0,
+            "by_state": {}}
+
+
+__all__ = ["LLMPolicy", "check_decomposition", "reply_schema", "MAX_REVISIONS", "MAX_TOKENS", "PROMPT_TOKENS"]
