@@ -8,7 +8,7 @@ import re
 from typer.testing import CliRunner
 
 from cli.main import app
-from hopqa.testing import FakeLLMServer
+from hopqa.testing import FakeLLMServer, Reply
 
 
 def _state(request: dict) -> str:
@@ -50,7 +50,8 @@ def test_eval_policy_llm_end_to_end_with_usage_and_cache(tmp_path, monkeypatch):
         first = len(server.requests)
         assert first > 0
         assert m["n"] == 6 and 0.0 <= m["answer_f1"] <= 1.0 and 0.0 <= m["recall@5"] <= 1.0
-        assert m["usage"]["calls"] >= 6 * 4  # decompose, search, revise, judge/answer per question at least
+        assert m["usage"]["calls"] >= 6 * 3  # decompose, search, revise per question at least (compact flow)
+        assert m["usage"]["schema_valid"] == m["usage"]["calls"] - m["usage"]["cached_calls"]
         assert m["usage"]["prompt_tokens"] > 0 and m["usage"]["completion_tokens"] > 0
         report = (tmp_path / "run1" / "report.md").read_text()
         assert "LLM usage" in report and '"calls"' in report and "prompt_tokens" in report
@@ -76,3 +77,39 @@ def test_eval_policy_llm_unreachable_is_one_line(tmp_path, monkeypatch):
     assert r.exit_code != 0
     assert "Traceback" not in r.output
     assert "cannot reach LLM endpoint" in r.output
+
+
+def test_server_killed_mid_eval_stops_in_one_line_and_resume_finishes(tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.setenv("HOPQA_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("HOPQA_LLM_API_KEY", raising=False)
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text("[llm]\nmax_retries = 1\nbackoff_base = 0.01\nbackoff_max = 0.02\ntimeout = 5\n", encoding="utf-8")
+    out = tmp_path / "run"
+    base = ["eval", "--demo", "--limit", "4", "--model", "hash:256", "--index-dir", str(tmp_path / "ix"), "--config",
+            str(cfg), "--policy", "llm", "--llm-model", "fake", "--output-dir", str(out), "--json"]
+    runner = CliRunner()
+    holder: dict = {}
+
+    def dies_after_7(request):  # the server process goes away in the middle of the second question
+        if len(holder["srv"].requests) > 7:
+            threading.Thread(target=holder["srv"].close, daemon=True).start()
+            return Reply.error(503, "shutting down")
+        return extractive_fake(request)
+
+    with FakeLLMServer(fallback=dies_after_7) as srv:
+        holder["srv"] = srv
+        r = runner.invoke(app, base + ["--llm-url", srv.url])
+    assert r.exit_code == 5, r.output
+    assert "Traceback" not in r.output and len(r.stderr.strip().splitlines()) == 1
+    assert "LLM endpoint" in r.stderr
+    done = (out / "traces.jsonl").read_text().splitlines() if (out / "traces.jsonl").exists() else []
+    assert len(done) < 4
+
+    port = int(holder["srv"].url.rsplit(":", 1)[1].split("/")[0])
+    with FakeLLMServer(fallback=extractive_fake, port=port) as srv2:  # restarted on its port: --resume finishes
+        r2 = runner.invoke(app, base + ["--llm-url", srv2.url, "--resume"])
+    assert r2.exit_code == 0, r2.output
+    assert json.loads(r2.stdout)["n"] == 4
+    assert len((out / "traces.jsonl").read_text().splitlines()) == 4

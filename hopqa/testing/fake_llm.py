@@ -100,7 +100,7 @@ def _words(x: Any) -> int:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = False
+    allow_reuse_address = True  # a "restarted" server rebinds its port (TIME_WAIT)
 
     def handle_error(self, request: Any, client_address: Any) -> None:  # a client that hung up: not our problem
         pass
@@ -108,12 +108,13 @@ class _Server(ThreadingHTTPServer):
 
 class FakeLLMServer:
     def __init__(self, script: Iterable[ReplyLike] | Callable[[dict], Any] | None = None, *,
-                 fallback: Callable[[dict], Any] | None = None, model: str = "fake-model"):
+                 fallback: Callable[[dict], Any] | None = None, model: str = "fake-model", port: int = 0):
         if callable(script) and not isinstance(script, (list, tuple)):
             script, fallback = (), script
         self._queue: deque[ReplyLike] = deque(script or ())
         self._fallback = fallback
         self.model = model
+        self._want_port = int(port)  # 0: a free port chosen by the OS (a fixed one lets a test "restart" a server)
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.paths: list[str] = []
@@ -131,7 +132,7 @@ class FakeLLMServer:
         if self._server is not None:
             return self
         handler = _make_handler(self)
-        self._server = _Server(("127.0.0.1", 0), handler)  # loopback only, OS-chosen free port
+        self._server = _Server(("127.0.0.1", self._want_port), handler)  # loopback only, OS-chosen free port
         self._port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
                                         name="fake-llm", daemon=True)
