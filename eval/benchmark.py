@@ -13,7 +13,14 @@ What it runs, each as a `hopqa` subprocess (so speed and peak RSS are those of t
    (shuffle, reverse, distractors), every pipeline beside its unperturbed run;
 3. `hopqa eval --compare` on the bundled demo questions (open setting);
 4. cold `hopqa ask` wall time (process start, imports, model load, answer), median of 3;
-5. with --llm-url: the open-setting MuSiQue run again with --policy llm.
+5. with --llm-url: the open-setting MuSiQue run again with --policy llm;
+6. with --llm-policy: the LLM policy on a fixed sample (--llm-sample, 30; seed 0) of each shared dev file, beside the
+   local policy on the same questions: answer EM/F1, support F1, R@5, calls, prompt/completion tokens and seconds per
+   question. It starts llama.cpp's server on the embedded model itself (`hopqa.lm.serve.LocalServer`, the same as
+   `hopqa llm serve`; --llm-threads, --llm-ctx), or uses --llm-url/--llm-model. `--llm-only` runs just this section
+   and writes eval/results/llm_policy.{md,json} (RESULTS.md untouched):
+       python eval/benchmark.py --llm-policy --llm-only                     # the embedded model, 3 x 30 questions
+       python eval/benchmark.py --llm-policy --llm-only --llm-sample 5 --datasets musique   # a smoke run
 Every run's outputs (official predictions, traces, metrics, report, plots) go to eval/runs/ (not committed); the
 tables, figures, machine, commit and command go to eval/RESULTS.md, and the metrics to eval/results/*.json.
 """
@@ -102,6 +109,13 @@ def main() -> None:
                     help="Comma-separated perturbations run in the distractor setting ('' for none).")
     ap.add_argument("--no-compare", action="store_true", help="Multi-hop only (no single-shot baselines).")
     ap.add_argument("--skip-demo", action="store_true", help="Skip the demo-question runs and the cold-ask timing.")
+    ap.add_argument("--llm-policy", action="store_true",
+                    help="LLM-policy section: --llm-sample questions of each dataset, LLM vs local policy.")
+    ap.add_argument("--llm-sample", type=int, default=30)
+    ap.add_argument("--llm-setting", default="open", choices=SETTINGS)
+    ap.add_argument("--llm-threads", type=int, default=None, help="Threads of the embedded server (default: all cores).")
+    ap.add_argument("--llm-ctx", type=int, default=4096, help="Context of the embedded server, in tokens.")
+    ap.add_argument("--llm-only", action="store_true", help="Run only the LLM-policy section (RESULTS.md untouched).")
     args = ap.parse_args()
     datasets = [d for d in args.datasets.split(",") if d]
     settings = [x for x in args.settings.split(",") if x]
@@ -123,6 +137,16 @@ def main() -> None:
     results.mkdir(parents=True, exist_ok=True)
     command = shlex.join([Path(sys.executable).name, "eval/benchmark.py", *sys.argv[1:]])
     t_start = time.time()
+
+    if args.llm_only:
+        if not args.llm_policy:
+            raise SystemExit("--llm-only needs --llm-policy")
+        section, data = llm_policy_section(args, datasets, runs, results)
+        (results / "llm_policy.md").write_text(f"Produced by `{command}` at `{git_commit()}`.\n\n" + section,
+                                               encoding="utf-8")
+        (results / "llm_policy.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        print(section)
+        return
 
     if not args.skip_index_bench:
         run([sys.executable, str(ROOT / "eval" / "bench_index.py"), "--data", str(args.data), "--out",
@@ -280,6 +304,10 @@ def main() -> None:
                   "(`--policy llm`) is not benchmarked here; its behaviour is covered by tests against a scripted local "
                   "chat-completions server. Anyone with an endpoint reruns: "
                   "`python eval/benchmark.py --llm-url http://localhost:11434/v1 --llm-model MODEL`.", ""]
+    if args.llm_policy:
+        section, data = llm_policy_section(args, datasets, runs, results)
+        (results / "llm_policy.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        lines += [section, ""]
     lines += ["## Published numbers, for context", "", PUBLISHED, "",
               "These are not like-for-like: hopqa's open setting pools ~1,700 paragraphs of 101 questions (an easier, "
               "smaller haystack than HippoRAG's 11,656 of 1,000 questions), and its offline reader is a rule-based "
@@ -287,6 +315,56 @@ def main() -> None:
               "101-question sample; the demo questions are a second, independent check.", ""]
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print(args.out.read_text())
+
+
+def _per_question(m: dict, key: str) -> float | None:
+    u = m.get("usage") or {}
+    return u[key] / m["n"] if m.get("n") and key in u else None
+
+
+def llm_policy_section(args, datasets: list[str], runs: Path, results: Path) -> tuple[str, dict]:
+    """The LLM policy beside the local policy on the same --llm-sample questions of each dataset (seed 0)."""
+    server = None
+    url, model = args.llm_url, args.llm_model
+    if not url:
+        from hopqa.lm.serve import LocalServer
+
+        server = LocalServer("embedded", port=0, n_ctx=args.llm_ctx, threads=args.llm_threads).start()
+        url, model = server.url, server.model
+    who = (f"the embedded {model} on llama.cpp's server (xllamacpp, {server.threads} threads, context {server.n_ctx})"
+           if server else f"`{model or '(server default)'}` at {url}")
+    rows, data = [], {"model": model, "endpoint": "embedded" if server else url, "sample": args.llm_sample,
+                      "setting": args.llm_setting, "datasets": {}}
+    try:
+        for d in datasets:
+            base = [str(DATASETS[d][0]), "--setting", args.llm_setting, "--sample", str(args.llm_sample), "--seed", "0"]
+            if d != "musique":
+                base.append("--skip-invalid")
+            tag = f"{d}_{args.llm_setting}_s{args.llm_sample}"
+            local = eval_run(f"{tag}_local", base, runs, results, compare=False)
+            llm = eval_run(f"{tag}_llm", base + ["--policy", "llm", "--llm-url", url,
+                                                 *(["--llm-model", model] if model else [])],
+                           runs, results, compare=False)
+            data["datasets"][d] = {"local": local["pipelines"]["multihop"], "llm": llm["pipelines"]["multihop"],
+                                   "usage": llm.get("usage")}
+            for label, m in (("local policy", local), (f"LLM policy ({model})", llm)):
+                mp = m["pipelines"]["multihop"]
+                sup = mp.get("support_f1", mp.get("sp_f1"))
+                calls, ptok, ctok = (_per_question(m, k) for k in ("calls", "prompt_tokens", "completion_tokens"))
+                rows.append(f"| {DATASETS[d][1]} | {label} | {m['n']} | {pct(mp['answer_em'])} / {pct(mp['answer_f1'])} | "
+                            f"{pct(sup)} | {pct(mp['recall@5'])} | "
+                            + ("- | - | - | " if calls is None else f"{calls:.1f} | {ptok:,.0f} | {ctok:,.0f} | ")
+                            + f"{mp['latency_p50']:.1f} / {mp['latency_p95']:.1f} |")
+    finally:
+        if server is not None:
+            server.close()
+    head = [f"## LLM policy vs local policy ({args.llm_sample} questions of each dataset, {args.llm_setting} setting)",
+            "", f"LLM rows: {who}; `hopqa eval --policy llm`, SG-FSM prompts with JSON-schema replies. Local rows: the "
+            "default local policy on the same questions (seed 0). Calls and tokens are per question (prompt tokens "
+            "include the system prompt that llama.cpp serves from its prompt cache); seconds are p50 / p95 per question.",
+            "", "| data | policy | n | answer EM / F1 | support F1 | R@5 | calls | prompt tokens | completion tokens | s p50 / p95 |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    return "\n".join(head + rows) + "\n", data
 
 
 if __name__ == "__main__":
