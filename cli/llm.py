@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from typing import Optional
 
@@ -41,6 +42,11 @@ def serve(
         srv.check_port()
         err.print(f"loading {srv.model} (context {ctx} tokens, {srv.threads} threads)...", highlight=False)
         srv.start()
+
+        def _stop(signum, frame):  # SIGTERM (kill, a supervisor) stops it like Ctrl-C
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, _stop)
         try:
             out.print(f"--llm-url {srv.url} --llm-model {srv.model}", highlight=False)
             err.print(f"llama.cpp server ready in {srv.load_seconds:.1f} s"
