@@ -6,6 +6,8 @@
   the options.
 - **yes_no**: "Are Alpha and Beta both American?", "Is Alpha older than Beta?" -> one lookup per named entity; the
   answer is yes or no.
+- **intersection**: "What profession do Alpha and Beta have in common?" -> one lookup per named entity; the answer
+  is a span the facts state of both.
 - **bridge_comparison**: the compared attribute belongs to a related entity ("Which film has the director born
   later, Alpha or Beta?", "Do both directors of films Alpha and Beta have the same nationality?") -> one lookup per
   option, then one follow-up hop per option along that option's bridge entities (its director, author, ...).
@@ -41,7 +43,7 @@ _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 
 @dataclass(frozen=True)
 class Shape:
-    kind: str  # "comparison", "yes_no" or "bridge_comparison"
+    kind: str  # "comparison", "yes_no", "intersection" or "bridge_comparison"
     entities: tuple[str, ...]
     stem: str
     bridge: bool = False
@@ -93,6 +95,9 @@ def shape(question: str, max_hops: int = 4) -> Shape | None:
     if len(opts) >= 2 and len(opts) <= max_hops:
         kind = "bridge_comparison" if bridge else "comparison"
         ents = tuple(opts)
+    elif re.search(r"\b(?:in common|both|the same)\b", q, re.IGNORECASE) and not is_yes_no(q) and len(_names(q)) >= 2:
+        ents = tuple(_names(q)[:max_hops])  # "What profession do A and B have in common?": a span true of both
+        kind = "intersection"
     elif is_yes_no(q):
         ents = tuple(_names(q)[:max_hops])
         if not ents:
@@ -109,24 +114,41 @@ def shape(question: str, max_hops: int = 4) -> Shape | None:
     return Shape(kind, ents, stem, bridge, tuple(subs))
 
 
+def date_direction(question: str) -> str | None:
+    """"early" when the question asks for the earlier / older / first, "late" for the later / younger / more
+    recent, None when it compares something else (or both words occur)."""
+    early, late = bool(_EARLY.search(question)), bool(_LATE.search(question))
+    if early == late:
+        return None
+    return "early" if early else "late"
+
+
+def pick_by_years(question: str, entities: Sequence[str], years: Sequence[int | None]) -> str | None:
+    """The option with the earliest (or latest) year, as the question asks; None when a year is missing, the
+    question compares no dates, or two options tie. "Younger" is born later, "older" born earlier."""
+    direction = date_direction(question)
+    if direction is None or len(entities) < 2 or len(years) != len(entities) or any(y is None for y in years):
+        return None
+    best = (min if direction == "early" else max)(years)  # type: ignore[type-var]
+    if list(years).count(best) > 1:
+        return None
+    return entities[list(years).index(best)]
+
+
+def first_years(facts_by_entity: Sequence[Sequence[Fact]]) -> list[int | None]:
+    """Each option's earliest year stated in its facts (a birth, a founding, a release is usually the first date a
+    Wikipedia-style passage gives)."""
+    out: list[int | None] = []
+    for facts in facts_by_entity:
+        ys = [int(y) for f in facts for y in _YEAR.findall(f.text)]
+        out.append(min(ys) if ys else None)
+    return out
+
+
 def compare_by_dates(question: str, entities: Sequence[str], facts_by_entity: Sequence[Sequence[Fact]]) -> str | None:
     """Rule fallback for date comparisons: the option whose facts give the earliest (or latest) year, when the
     question asks for one ("came out first", "born later", "younger") and every option has a year; else None."""
-    early, late = bool(_EARLY.search(question)), bool(_LATE.search(question))
-    if early == late or len(entities) < 2:
-        return None
-    # "younger"/"older" compare birth dates: younger = born later
-    years = []
-    for facts in facts_by_entity:
-        ys = [int(y) for f in facts for y in _YEAR.findall(f.text)]
-        if not ys:
-            return None
-        years.append(min(ys))
-    pick = min if early else max
-    best = pick(years)
-    if years.count(best) > 1:
-        return None
-    return entities[years.index(best)]
+    return pick_by_years(question, entities, first_years(facts_by_entity))
 
 
-__all__ = ["Shape", "compare_by_dates", "shape"]
+__all__ = ["Shape", "compare_by_dates", "date_direction", "first_years", "pick_by_years", "shape"]

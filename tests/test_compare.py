@@ -29,6 +29,7 @@ def _demo_records() -> list[dict]:
     ("Who was born later, Oskar Wendel or Annika Strand?", "comparison", ("Oskar Wendel", "Annika Strand")),
     ("Are The Grey Herons and The Night Ferries both rock bands?", "yes_no", ("The Grey Herons", "The Night Ferries")),
     ("Were Oswin Carrel and Edvin Marrow both Velmoran composers?", "yes_no", ("Oswin Carrel", "Edvin Marrow")),
+    ("What profession do Teodor Vasch and Ingrid Paal have in common?", "intersection", ("Teodor Vasch", "Ingrid Paal")),
     ("Which film has the director born earlier, Salt and Iron or The Quiet Ferry?", "bridge_comparison",
      ("Salt and Iron", "The Quiet Ferry")),
     ("Do both directors of films Salt and Iron and The Last Ferry to Serin have the same nationality?",
@@ -126,13 +127,34 @@ def test_yes_no_answer(demo_index):
     assert (a.answer, a.answerable, a.question_type) == ("no", True, "yes_no")
 
 
-def test_bridge_comparison_follows_each_option(demo_index):
+@pytest.fixture(scope="module")
+def minilm_demo_index(tmp_path_factory, minilm):
+    from hopqa import CorpusSource, build_index, open_index
+    from hopqa.config import IndexConfig
+    from hopqa.demo import demo_corpus
+
+    path = tmp_path_factory.mktemp("cmp-minilm") / "demo"
+    build_index([CorpusSource(str(demo_corpus()))], path, config=IndexConfig(), encoder=minilm)
+    return open_index(path)
+
+
+@pytest.mark.model
+def test_bridge_comparison_follows_each_option(minilm_demo_index):
     q = "Which film has the director born earlier, Salt and Iron or The Quiet Ferry?"
-    lm = ScriptedLM({q: {"answer": "Salt and Iron", "facts": [1]}})
-    a = Asker(demo_index, load_config(), reader=LMReader(lm)).ask(q)
+    # the model gives each director's year (checked against that option's facts); the comparison is code
+    lm = ScriptedLM({q: [{"years": [1926, 1958]}]})
+    a = Asker(minilm_demo_index, load_config(), reader=LMReader(lm)).ask(q)
     assert a.question_type == "bridge_comparison" and len(a.hops) == 4
     follow = [h for h in a.hops if h.sub_question.endswith("(follow-up)")]
-    assert len(follow) == 2 and a.answer == "Salt and Iron"
+    assert len(follow) == 2 and {follow[0].facts[0].title, follow[1].facts[0].title} == {"Lucan Ferrow", "Maren Hollis"}
+    assert a.answer == "Salt and Iron" and len(lm.calls) == 1
+    # a year no fact of that option states is not used: the rules' first year stands in
+    lm2 = ScriptedLM({q: [{"years": [1999, 1958]}]})
+    a2 = Asker(minilm_demo_index, load_config(), reader=LMReader(lm2)).ask(q)
+    assert a2.answer == "Salt and Iron"
+    # rules only: the first year each director's facts give
+    a3 = Asker(minilm_demo_index, load_config(), reader=RulesReader(load_config().reader)).ask(q)
+    assert a3.answer == "Salt and Iron"
 
 
 def test_demo_comparison_file_is_well_formed():

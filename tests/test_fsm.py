@@ -307,7 +307,7 @@ TRANSITION_KEYS = {"from", "to", "reason"}
 TIMING_KEYS = {"total_seconds", "retrieval_seconds"}
 LM_TIMING_KEYS = {"reader_seconds", "model_load_seconds"}  # with a language-model reader (load: first question only)
 CONFIG_KEYS = {"policy", "reader", "reader_model", "index", "model", "retrieval", "hops"}
-QUESTION_TYPES = {"composition", "comparison", "yes_no", "bridge_comparison"}
+QUESTION_TYPES = {"composition", "comparison", "yes_no", "intersection", "bridge_comparison"}
 
 
 def check_answer_schema(d: dict, *, index_path: str | None = None) -> None:

@@ -51,7 +51,8 @@ def test_excluded_answer_is_refused():
 
 def test_yes_no_only_for_yes_no_questions():
     yn = "Are Giotto and Lorenzo Monaco both Italian painters?"
-    assert reader({yn: {"answer": "Yes", "facts": [1, 3]}}).read(yn, FACTS).text == "yes"
+    assert reader({yn: {"answer": "yes", "facts": [1, 3]}}).read(yn, FACTS).text == "yes"
+    assert not reader({yn: {"answer": "Giotto", "facts": [1]}}).read(yn, FACTS).answerable  # not in the enum
     assert not reader({Q: {"answer": "yes", "facts": [1]}}).read(Q, FACTS).answerable
 
 

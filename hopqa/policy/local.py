@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from ..fsm import Context, State
-from ..hops import next_query
+from ..hops import bridge_entities, next_query
 
 _REF = re.compile(r"#(\d+)")
 # "the first director of #1" followed by more words: a description of the subject, not the relation asked
@@ -129,7 +129,12 @@ class LocalPolicy:
             return f"{entity} {sh.stem}"
         first = [h for h in ctx.hops if h.sub_question == ctx.sub_questions[k - n]]
         facts = first[-1].facts if first else []
-        return next_query(f"{entity} {sh.stem}", facts, limit=ctx.config.hops.query_entities)
+        # the stem and the names the entity's facts add (its director, author, ...), without the entity itself (its
+        # passage is read) and without bare numbers (years say nothing of who to look up)
+        ents = [" ".join(w for w in e.split() if not w.replace(",", "").isdigit())
+                for e in bridge_entities(facts, f"{entity} {sh.stem}", ctx.config.hops.query_entities + 2)]
+        ents = [e for e in ents if e][: ctx.config.hops.query_entities]
+        return " ".join([sh.stem, *ents])
 
     def _revise_lookup(self, ctx: Context, hop) -> str:
         """A comparison lookup is accepted when a kept fact (or its passage title) names the entity; else one retry
@@ -151,26 +156,65 @@ class LocalPolicy:
         return "rejected"
 
     def _answer_shape(self, ctx: Context) -> str:
-        """Compare the lookups: the reader reads the question over every lookup's facts (an option, or yes/no);
-        with the rule reader, date comparisons by the years the facts state."""
-        sh = ctx.shape
-        facts = [f for h in ctx.hops for f in h.facts]
-        if self.lm is not None:
-            res = self.lm.read(ctx.question, facts)
-            ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence, list(res.passage_ids)
-            ctx.answerable = bool(res.answerable)
-            return "answered" if ctx.answerable else "unsupported"
-        from ..compare import compare_by_dates
+        """Compare the lookups. Date comparisons ("earlier", "born first", "younger"): each option's year, read by the
+        model (kept only when that option's facts state it; the rules: the first year its facts give), compared in
+        code. Otherwise the model reads the question over every lookup's facts (an option, yes/no, or a span)."""
+        from ..compare import date_direction, first_years, pick_by_years
 
+        sh = ctx.shape
         n = len(sh.entities)
         by_entity = [[f for h in ctx.hops if h.sub_question in (ctx.sub_questions[j], *ctx.sub_questions[j + n:j + n + 1])
                       for f in h.facts] for j in range(n)]
-        pick = compare_by_dates(ctx.question, sh.entities, by_entity) if sh.kind != "yes_no" else None
-        if pick is None:
+        # a bridge comparison compares the related entities (the directors), whose facts the follow-up hops read
+        follow = [[f for h in ctx.hops if h.sub_question in ctx.sub_questions[j + n:j + n + 1] for f in h.facts]
+                  for j in range(n)] if sh.bridge else by_entity
+        pick = None
+        from ..lm.reader import is_yes_no
+
+        # the stem, not the question: "The Last Ferry" names an option, it does not ask for the later one
+        if sh.kind in ("comparison", "bridge_comparison") and not is_yes_no(ctx.question) and date_direction(sh.stem):
+            years = self.lm.years(ctx.question, sh.entities, follow) if self.lm is not None else [None] * n
+            rule_years = first_years(follow)
+            years = [y if y is not None else r for y, r in zip(years, rule_years)]
+            ctx.scratch["compared_years"] = dict(zip(sh.entities, years))
+            pick = pick_by_years(sh.stem, sh.entities, years)
+        if pick is not None:
+            ctx.answer, ctx.confidence, ctx.answerable = pick, 0.8, True
+            ctx.answer_support = list(dict.fromkeys(f.passage_id for f in by_entity[sh.entities.index(pick)]))
+            return "answered"
+        if self.lm is None:
             return "unsupported"
-        ctx.answer, ctx.confidence, ctx.answerable = pick, 0.5, True
-        ctx.answer_support = list(dict.fromkeys(f.passage_id for f in by_entity[sh.entities.index(pick)]))
-        return "answered"
+        if sh.kind == "yes_no" and self._yes_no_each(ctx, by_entity):
+            return "answered"
+        res = self.lm.read(ctx.question, [f for fs in by_entity for f in fs] or [f for h in ctx.hops for f in h.facts])
+        ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence, list(res.passage_ids)
+        ctx.answerable = bool(res.answerable)
+        return "answered" if ctx.answerable else "unsupported"
+
+    def _yes_no_each(self, ctx: Context, by_entity: list) -> bool:
+        """"Are A and B both X?": asked of each entity over its own facts ("Are A X?"), yes only if every one is yes
+        (a small model checks one fact far better than two at once). False (not decided) when an entity's answer is
+        unknown, or the question relates the entities ("the same nationality") rather than asking each."""
+        sh = ctx.shape
+        m = re.match(r"\s*(\w+)\b", ctx.question)
+        if len(sh.entities) < 2 or not re.search(r"\bboth\b", ctx.question, re.IGNORECASE) or \
+                re.search(r"\b(same|different|each other)\b", ctx.question, re.IGNORECASE) or not m:
+            return False
+        aux = m.group(1)
+        pred = re.sub(rf"^\s*{re.escape(aux)}\s+", "", sh.stem)
+        pred = " ".join(w for w in pred.split() if w.lower() != "both")
+        verdicts, support = [], []
+        for entity, facts in zip(sh.entities, by_entity):
+            res = self.lm.read(f"{aux} {entity} {pred}?", facts)
+            if not res.answerable or res.text not in ("yes", "no"):
+                return False
+            verdicts.append(res.text)
+            support += res.passage_ids
+        ctx.answer = "no" if "no" in verdicts else "yes"
+        ctx.confidence, ctx.answerable = 0.8, True
+        ctx.answer_support = list(dict.fromkeys(support))
+        ctx.scratch["yes_no_each"] = dict(zip(sh.entities, verdicts))
+        return True
 
     # -- REVISE_SEARCH -------------------------------------------------------------------------------------------------
     def revise_search(self, ctx: Context) -> str:

@@ -39,6 +39,8 @@ class ScriptedLM:
         reply = self.replies(question, facts) if callable(self.replies) else self.replies.get(question, self.default)
         if callable(reply):
             reply = reply(question, facts)
+        if isinstance(reply, list):  # replies to successive calls for the same question
+            reply = reply.pop(0) if reply else self.default
         self.counters.add(calls=1, prompt_tokens=len(user) // 4, completion_tokens=8)
         if isinstance(reply, BaseException):
             raise reply
@@ -49,6 +51,11 @@ class ScriptedLM:
                 self.counters.add(invalid_replies=1)
                 raise
             return Generation(value, reply, len(user) // 4, 8, 0.0)
+        from ..lm.runtime import conforms
+
+        if conforms(reply, schema):  # a reply in the wrong shape is what a model ignoring the schema sends
+            self.counters.add(invalid_replies=1)
+            raise LLMParseError(f"scripted reply does not fit the schema: {conforms(reply, schema)}")
         return Generation(dict(reply), str(reply), len(user) // 4, 8, 0.0)
 
     def usage(self) -> dict[str, Any]:
