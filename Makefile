@@ -22,6 +22,7 @@ demo: $(STAMP)
 	$(BIN)/hopqa index build --demo --name demo --overwrite
 	$(BIN)/hopqa ask --index demo "$$($(BIN)/python -c 'import hopqa.demo as d; print(d.demo_question())')"
 	$(BIN)/hopqa eval --demo --index demo --compare
+	$(BIN)/hopqa eval hopqa/data/demo/questions_comparison.jsonl --index demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
