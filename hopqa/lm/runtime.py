@@ -118,6 +118,27 @@ def _check_reply(text: str, schema: dict[str, Any]) -> dict[str, Any]:
     return value  # type: ignore[return-value]
 
 
+def llama_params(path: Path, n_ctx: int, threads: int) -> tuple[Any, Any]:
+    """(xllamacpp, CommonParams) for greedy, quiet llama.cpp on `path`: the one setup of the in-process reader and of
+    `hopqa llm serve` (logs only with HOPQA_DEBUG=1)."""
+    try:
+        import xllamacpp as xlc
+    except ImportError:
+        raise ModelError("the local language model needs xllamacpp (pip install 'hopqa[lm]')") from None
+    p = xlc.CommonParams()
+    p.model.path = str(path)
+    p.n_ctx = n_ctx
+    p.n_batch = 512
+    p.n_parallel = 1
+    p.cpuparams.n_threads = threads
+    p.cpuparams_batch.n_threads = threads
+    p.sampling.temp = 0.0
+    p.sampling.top_k = 1
+    p.warmup = False
+    p.verbosity = 1 if os.environ.get("HOPQA_DEBUG") else -1
+    return xlc, p
+
+
 class LocalLM:
     """A GGUF model on llama.cpp, in this process (`xllamacpp.Server`, no HTTP)."""
 
@@ -164,23 +185,7 @@ class LocalLM:
             if avail is not None and need > avail:
                 raise ModelError(f"language model {path.name} needs about {need >> 20:,} MiB, only {avail >> 20:,} MiB "
                                  f"available: use a smaller GGUF (--lm-model) or --reader rules")
-            try:
-                import xllamacpp as xlc
-            except ImportError:
-                raise ModelError("the local language model needs xllamacpp (pip install xllamacpp)") from None
-            p = xlc.CommonParams()
-            p.model.path = str(path)
-            p.n_ctx = self.n_ctx
-            p.n_batch = 512
-            p.n_parallel = 1
-            p.cpuparams.n_threads = self.threads
-            p.cpuparams_batch.n_threads = self.threads
-            p.sampling.temp = 0.0
-            p.sampling.top_k = 1
-            p.warmup = False
-            p.verbosity = -1  # llama.cpp logs nothing unless asked (HOPQA_DEBUG=1)
-            if os.environ.get("HOPQA_DEBUG"):
-                p.verbosity = 1
+            xlc, p = llama_params(path, self.n_ctx, self.threads)
             try:
                 self._server = xlc.Server(p)
             except Exception as e:

@@ -109,27 +109,15 @@ class LocalServer:
         avail = mem_available()
         if avail is not None and need > avail:
             raise ModelError(f"{path.name} needs about {need >> 20:,} MiB, only {avail >> 20:,} MiB available")
-        try:
-            import xllamacpp as xlc
-        except ImportError:
-            raise ModelError("hopqa llm serve needs xllamacpp (pip install 'hopqa[lm]')") from None
-        p = xlc.CommonParams()
-        p.model.path = str(path)
+        from .runtime import llama_params
+
+        xlc, p = llama_params(path, self.n_ctx, self.threads)
         p.model_alias = {self.model}
         p.hostnames = [self.host]
         p.port = self.port
-        p.n_ctx = self.n_ctx
-        p.n_batch = 512
-        p.n_parallel = 1
-        p.cpuparams.n_threads = self.threads
-        p.cpuparams_batch.n_threads = self.threads
-        p.sampling.temp = 0.0
-        p.sampling.top_k = 1
-        p.warmup = False
         p.cache_prompt = True
         if self._api_key:
             p.api_keys = [self._api_key]
-        p.verbosity = 1 if os.environ.get("HOPQA_DEBUG") else -1
         try:
             self._server = xlc.Server(p)
         except Exception as e:
