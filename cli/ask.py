@@ -95,7 +95,7 @@ def ask(
     llm_url: Optional[str] = typer.Option(None, "--llm-url", envvar="HOPQA_LLM_URL", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", envvar="HOPQA_LLM_MODEL", help="Model name at that endpoint."),
     reader: Optional[str] = typer.Option(None, "--reader", envvar="HOPQA_READER", help="auto (default: the embedded language model if installed), lm, or rules (fast, no model)."),
-    lm_model: Optional[str] = typer.Option(None, "--lm-model", envvar="HOPQA_LM_MODEL", help="Reader model: 'embedded' (default), a .gguf path, or 'endpoint' (the --llm-url/--llm-model endpoint)."),
+    lm_model: Optional[str] = typer.Option(None, "--lm-model", envvar="HOPQA_LM_MODEL", help="Reader model: 'embedded' (default: 'large', Qwen2.5-Coder-1.5B), 'small' (0.5B, faster), a .gguf path, or 'endpoint' (the --llm-url/--llm-model endpoint)."),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON (the schema in the README)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show 10 passages per hop instead of 3."),
     show_fsm: bool = typer.Option(False, "--show-fsm", help="Print the state machine's transition table and exit."),

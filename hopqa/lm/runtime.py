@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from ..config import LLMConfig
 from ..errors import LLMError, LLMParseError, ModelError
 from ..llm.parse import extract_json
-from .model import EMBEDDED, EMBEDDED_ALIASES, mem_available, resolve_model
+from .model import embedded_model, mem_available, resolve_model
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,8 @@ class LocalLM:
     def __init__(self, model: str = "embedded", *, n_ctx: int = 4096, threads: int | None = None,
                  model_path: Path | None = None):
         self.spec = model
-        self.name = EMBEDDED.name if model in EMBEDDED_ALIASES else Path(model).name
+        m = embedded_model(model)
+        self.name = m.name if m is not None else Path(model).name
         self.n_ctx = n_ctx
         self.threads = threads or max(1, min(os.cpu_count() or 1, 8))
         self._path = model_path

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, ModelError
-from .model import EMBEDDED, EMBEDDED_ALIASES, mem_available, resolve_model
+from .model import SERVE_DEFAULT, embedded_model, mem_available, resolve_model
 
 DEFAULT_PORT = 8080
 DEFAULT_CTX = 4096
@@ -38,8 +38,8 @@ __all__ = ["LocalServer", "DEFAULT_PORT", "DEFAULT_CTX", "port_in_use", "model_n
 
 def model_name(spec: str) -> str:
     """The name the server answers to (`--llm-model`): the embedded model's name, or the GGUF file's stem."""
-    spec = (spec or "embedded").strip()
-    return EMBEDDED.name if spec in EMBEDDED_ALIASES else Path(spec).expanduser().stem
+    m = embedded_model(spec)
+    return m.name if m is not None else Path(spec.strip()).expanduser().stem
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -65,15 +65,16 @@ def _get(url: str, timeout: float = 5.0) -> tuple[int, Any]:
 
 
 class LocalServer:
-    """llama.cpp's OpenAI-compatible server on `model` ("embedded" or a .gguf path), on `host:port`."""
+    """llama.cpp's OpenAI-compatible server on `model` (an embedded model's name or alias, or a .gguf path), on
+    `host:port`. The default is the small embedded model: the LLM policy calls it several times per question."""
 
-    def __init__(self, model: str = "embedded", *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
+    def __init__(self, model: str = SERVE_DEFAULT, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
                  n_ctx: int = DEFAULT_CTX, threads: int | None = None, api_key: str | None = None):
         if not 0 <= int(port) <= 65535:
             raise InputError(f"--port must be 0..65535, not {port}")
         if n_ctx < 512:
             raise InputError(f"--ctx must be at least 512 tokens, not {n_ctx}")
-        self.spec = model or "embedded"
+        self.spec = model or SERVE_DEFAULT
         self.host = host
         self.port = int(port)
         self.n_ctx = int(n_ctx)
