@@ -115,6 +115,8 @@ def main() -> None:
     ap.add_argument("--llm-setting", default="open", choices=SETTINGS)
     ap.add_argument("--llm-threads", type=int, default=None, help="Threads of the embedded server (default: all cores).")
     ap.add_argument("--llm-ctx", type=int, default=4096, help="Context of the embedded server, in tokens.")
+    ap.add_argument("--llm-serve-model", default="small",
+                    help="Model of the embedded server: small (0.5B, the `hopqa llm serve` default), large, or a .gguf.")
     ap.add_argument("--llm-only", action="store_true", help="Run only the LLM-policy section (RESULTS.md untouched).")
     args = ap.parse_args()
     datasets = [d for d in args.datasets.split(",") if d]
@@ -329,7 +331,7 @@ def llm_policy_section(args, datasets: list[str], runs: Path, results: Path) -> 
     if not url:
         from hopqa.lm.serve import LocalServer
 
-        server = LocalServer("embedded", port=0, n_ctx=args.llm_ctx, threads=args.llm_threads).start()
+        server = LocalServer(args.llm_serve_model, port=0, n_ctx=args.llm_ctx, threads=args.llm_threads).start()
         url, model = server.url, server.model
     who = (f"the embedded {model} on llama.cpp's server (xllamacpp, {server.threads} threads, context {server.n_ctx})"
            if server else f"`{model or '(server default)'}` at {url}")

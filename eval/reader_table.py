@@ -1,4 +1,5 @@
-"""Print the reader comparison table (markdown) from the runs of eval/run_readers.sh (eval/results/reader_*)."""
+"""Print the reader comparison table (markdown) from the runs of eval/run_readers.sh (eval/results/reader_*):
+`lm` is the default embedded model (Qwen2.5-Coder-1.5B), `lm-small` the 0.5B one, `rules` the rule reader."""
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     types = []
     for key, label in DATASETS:
-        for reader in ("lm", "rules"):
+        for reader in ("lm", "lm-small", "rules"):
             f = RES / f"reader_{reader}_open_{key}" / "metrics.json"
             if not f.exists():
                 continue

@@ -65,7 +65,8 @@ class ReaderConfig:
     n_ctx: int = 4096  # the local model's context window (tokens)
     threads: int = 0  # llama.cpp threads; 0: every core
     # With a language model: "rules_first" (the rules' verified span when there is one, the model where the rules
-    # find none: fewer calls) or "lm_first" (the model reads every hop; the rules where it finds nothing).
+    # find none: fewer calls) or "lm_first" (the model reads every hop, and the whole question when it was not
+    # decomposed; the rules where it finds nothing).
     order: Literal["rules_first", "lm_first"] = "rules_first"
     # Below this confidence the answer is "unanswerable". 0.20: the highest of 0.10-0.45 (step 0.05) that costs less than
     # one EM point on the MuSiQue dev sample (0.25 costs one question); not chosen on the demo contrasts.

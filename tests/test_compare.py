@@ -120,6 +120,19 @@ def test_comparison_reads_every_lookup_with_the_language_model(demo_index):
     assert a.usage["reader"]["calls"] == 1
 
 
+def test_a_non_date_comparison_answers_one_of_its_options(demo_index):
+    q = "Which band has more members, The Night Ferries or Marisca Lanterns?"
+    from hopqa.compare import shape
+
+    assert shape(q).kind == "comparison"
+    a = Asker(demo_index, load_config(), reader=LMReader(ScriptedLM({q: {"answer": "Marisca Lanterns", "facts": [1]}}))).ask(q)
+    assert (a.answer, a.answerable) == ("Marisca Lanterns", True)
+    # a name stated in the facts that is neither option is never the answer (the reply schema allows only the options)
+    lm = ScriptedLM({q: {"answer": "Jon Tarrik", "facts": [1]}})  # the Night Ferries' singer, stated
+    b = Asker(demo_index, load_config(), reader=LMReader(lm)).ask(q)
+    assert not b.answerable and b.answer == "unanswerable"
+
+
 def test_yes_no_answer(demo_index):
     q = "Are Teodor Vasch and Ingrid Paal both Velmoran composers?"
     lm = ScriptedLM({q: {"answer": "no", "facts": [1, 2]}})

@@ -115,3 +115,21 @@ def test_options(q, expected):
 ])
 def test_yes_no(q, expected):
     assert is_yes_no(q) is expected
+
+
+def test_named_choices_constrain_the_reply_to_them():
+    from hopqa.lm.reader import choice_schema
+
+    q = "Which painter has more works in Florence, Giotto or Lorenzo Monaco?"
+    schema = choice_schema(["Giotto", "Lorenzo  Monaco", "Giotto"])
+    assert schema["properties"]["answer"]["enum"] == ["Giotto", "Lorenzo Monaco", "unanswerable"]
+    r = reader({q: {"answer": "Lorenzo Monaco", "facts": [1]}})
+    res = r.read(q, FACTS, choices=["Giotto", "Lorenzo Monaco"])
+    assert (res.text, res.answerable, res.passage_ids) == ("Lorenzo Monaco", True, ["p1"])
+    # a name the facts state but that is not an option: outside the schema, so never an answer
+    r = reader({q: {"answer": "Piero di Giovanni", "facts": [1]}})
+    assert not r.read(q, FACTS, choices=["Giotto", "Lorenzo Monaco"]).answerable and r.stats["invalid"] == 1
+    # a server that ignored the schema: check() still refuses a non-option (counted as ungrounded)
+    r = reader({})
+    res = r.check(q, FACTS, {"answer": "Piero di Giovanni", "facts": [1]}, choices=["Giotto", "Lorenzo Monaco"])
+    assert not res.answerable and r.stats["ungrounded"] == 1

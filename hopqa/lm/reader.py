@@ -10,7 +10,8 @@ and checked here before it can move the machine:
 
 - **grounded**: a span answer must be stated by the facts it cites (all of its words, after SQuAD-style
   normalisation, in one cited fact; else in any fact, which then becomes its citation) or be one of the options the
-  question offers ("Which came out first, X or Y?"); `yes`/`no` only for a question that asks for one. An ungrounded
+  question offers ("Which came out first, X or Y?"; when the caller names the options, the schema allows only
+  them); `yes`/`no` only for a question that asks for one. An ungrounded
   span is not an answer: the reader reports it as unanswerable (counted in `stats["ungrounded"]`).
 - **cited**: citations outside the numbered facts are dropped; with none left, the facts containing the answer.
 
@@ -60,6 +61,18 @@ YES_NO_SCHEMA: dict[str, Any] = {
     },
     "required": ["answer", "facts"],
 }
+
+def choice_schema(choices: Sequence[str]) -> dict[str, Any]:
+    """The reply schema of a question between named options: the answer is one of them, or "unanswerable"."""
+    return {
+        "type": "object",
+        "properties": {
+            "answer": {"type": "string", "enum": [*_unique([" ".join(c.split()) for c in choices]), "unanswerable"]},
+            "facts": {"type": "array", "items": {"type": "integer"}, "maxItems": 6},
+        },
+        "required": ["answer", "facts"],
+    }
+
 
 YEARS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -162,20 +175,24 @@ class LMReader:
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
     def read(self, question: str, facts: Sequence[Fact], *, exclude: Sequence[str] = (), context: str = "",
-             **_: Any) -> ReaderResult:
-        """The answer to `question` stated by `facts`, or "unanswerable". Never raises on a bad reply: a reply that
-        does not fit the schema after the runtime's retry counts as `stats["invalid"]` and reads as unanswerable."""
+             choices: Sequence[str] = (), **_: Any) -> ReaderResult:
+        """The answer to `question` stated by `facts`, or "unanswerable". With `choices` (the options of "Which came
+        out first, X or Y?") the reply is constrained to one of them. Never raises on a bad reply: a reply that does
+        not fit the schema after the runtime's retry counts as `stats["invalid"]` and reads as unanswerable."""
         facts = list(facts)[: self.max_facts]
         if not facts:
             return ReaderResult(UNANSWERABLE, False, 0.0, [], [], "other")
         self._count("reads")
-        schema = YES_NO_SCHEMA if is_yes_no(question) else SCHEMA  # a yes/no question gets yes, no or unanswerable
+        if choices:
+            schema = choice_schema(choices)
+        else:  # a yes/no question gets yes, no or unanswerable
+            schema = YES_NO_SCHEMA if is_yes_no(question) else SCHEMA
         try:
             gen = self.lm.generate(self.messages(question, facts, context), schema, self.max_tokens)
         except LLMParseError:
             self._count("invalid")
             return ReaderResult(UNANSWERABLE, False, 0.0, [], [], "other")
-        return self.check(question, facts, gen.value, exclude)
+        return self.check(question, facts, gen.value, exclude, choices)
 
     def years(self, question: str, entities: Sequence[str], facts_by_entity: Sequence[Sequence[Fact]]) -> list[int | None]:
         """For a date comparison: each option's compared year, read by the model in one call and kept only when the
@@ -202,8 +219,9 @@ class LMReader:
         return out
 
     def check(self, question: str, facts: Sequence[Fact], value: dict[str, Any],
-              exclude: Sequence[str] = ()) -> ReaderResult:
-        """Ground the model's reply in the facts (see the module docstring)."""
+              exclude: Sequence[str] = (), choices: Sequence[str] = ()) -> ReaderResult:
+        """Ground the model's reply in the facts (see the module docstring); with `choices`, an answer that names
+        none of them is not an answer (a server that ignored the schema)."""
         answer = " ".join(str(value.get("answer", "")).split()).strip(" .")
         cited = [int(i) - 1 for i in value.get("facts", []) if isinstance(i, int) and 1 <= i <= len(facts)]
         low = normalize_answer(answer)
@@ -218,13 +236,16 @@ class LMReader:
             return ReaderResult(low, True, 1.0, ids, [cand], "yes/no")
         if any(normalize_answer(x) == low for x in exclude if x):
             return ReaderResult(UNANSWERABLE, False, 0.0, [], [], "other")
-        opts = options(question)
+        opts = list(choices) or options(question)
         for o in opts:  # "X or Y": the answer names one of the options
             if low == normalize_answer(o) or _contains(o, answer) or _contains(answer, o):
                 holders = [i for i, f in enumerate(facts) if _contains(f"{f.title} {f.text}", o)]
                 ids = _unique([facts[i].passage_id for i in (cited or holders)] or [f.passage_id for f in facts])
                 cand = Candidate(o, 1.0, ids[0] if ids else "", (cited or holders or [0])[0])
                 return ReaderResult(o, True, 1.0, ids, [cand], "option")
+        if choices:
+            self._count("ungrounded")
+            return ReaderResult(UNANSWERABLE, False, 0.0, [], [], "option")
         stating = [i for i in cited if _contains(f"{facts[i].title} {facts[i].text}", answer)]
         if not stating:
             stating = [i for i, f in enumerate(facts) if _contains(f"{f.title} {f.text}", answer)]
@@ -245,4 +266,4 @@ def _unique(xs: Sequence[str]) -> list[str]:
     return out
 
 
-__all__ = ["LMReader", "SCHEMA", "SYSTEM", "format_facts", "is_yes_no", "options"]
+__all__ = ["LMReader", "SCHEMA", "SYSTEM", "choice_schema", "format_facts", "is_yes_no", "options"]

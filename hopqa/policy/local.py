@@ -169,7 +169,7 @@ class LocalPolicy:
         follow = [[f for h in ctx.hops if h.sub_question in ctx.sub_questions[j + n:j + n + 1] for f in h.facts]
                   for j in range(n)] if sh.bridge else by_entity
         pick = None
-        from ..lm.reader import is_yes_no
+        from ..lm.reader import is_yes_no, options
 
         # the stem, not the question: "The Last Ferry" names an option, it does not ask for the later one
         if sh.kind in ("comparison", "bridge_comparison") and not is_yes_no(ctx.question) and date_direction(sh.stem):
@@ -186,7 +186,11 @@ class LocalPolicy:
             return "unsupported"
         if sh.kind == "yes_no" and self._yes_no_each(ctx, by_entity):
             return "answered"
-        res = self.lm.read(ctx.question, [f for fs in by_entity for f in fs] or [f for h in ctx.hops for f in h.facts])
+        # "Which ..., A or B?": the answer is one of the options (a yes/no question or "what do A and B share" is not)
+        choices = sh.entities if sh.kind in ("comparison", "bridge_comparison") and not is_yes_no(ctx.question) \
+            and len(options(ctx.question)) >= 2 else ()
+        res = self.lm.read(ctx.question, [f for fs in by_entity for f in fs] or [f for h in ctx.hops for f in h.facts],
+                           choices=choices)
         ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence, list(res.passage_ids)
         ctx.answerable = bool(res.answerable)
         return "answered" if ctx.answerable else "unsupported"
@@ -353,11 +357,14 @@ class LocalPolicy:
             # The chain broke at one of its links: the rules do not guess. The language model may still find the
             # answer stated in all the kept facts (grounded), reading the whole question.
             return self._answer_from_facts(ctx) if self.lm is not None else "unsupported"
+        # lm_first: the language model reads the whole question over the kept facts; the rules where it finds nothing.
+        if self.lm is not None and ctx.config.reader.order == "lm_first" and self._answer_from_facts(ctx) == "answered":
+            return "answered"
         # The answer of the whole question is not an intermediate (bridge) answer.
         res = self._read(ctx, ctx.question, ctx.facts, list(ctx.sub_answers.values()))
         ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence, list(res.passage_ids)
         ctx.answerable = bool(res.answerable and res.confidence >= ctx.config.reader.threshold)
-        if not ctx.answerable and self.lm is not None:
+        if not ctx.answerable and self.lm is not None and ctx.config.reader.order != "lm_first":
             return self._answer_from_facts(ctx)
         return "answered" if ctx.answerable else "unsupported"
 
@@ -366,7 +373,8 @@ class LocalPolicy:
         res = self.lm.read(ctx.question, facts, exclude=list(ctx.sub_answers.values()))
         ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence * 0.5, list(res.passage_ids)
         ctx.answerable = bool(res.answerable)
-        ctx.scratch["answer_reader"] = "lm"
+        if ctx.answerable:
+            ctx.scratch["answer_reader"] = "lm"
         return "answered" if ctx.answerable else "unsupported"
 
     def unanswerable(self, ctx: Context) -> str:
