@@ -1,8 +1,6 @@
 """`hopqa ask`: answer a question that needs several documents, showing the evidence chain hop by hop."""
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -10,43 +8,9 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from hopqa.config import load_config
-from hopqa.errors import InputError
-from hopqa.fsm import describe
-from hopqa.index import open_index, resolve_index_path
-from hopqa.qa import Asker
+from hopqa import Asker, InputError, describe_fsm, load_config, open_index, read_questions, resolve_index_path
 
 from ._ui import boundary, err, out, print_json
-
-
-def _questions_from_file(path: Path) -> list[str]:
-    if str(path) == "-":
-        lines = sys.stdin.read().splitlines()
-        src = "<stdin>"
-    else:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            raise InputError("file not found", file=str(path)) from None
-        except UnicodeDecodeError:
-            raise InputError("not valid UTF-8", file=str(path)) from None
-        src = str(path)
-    qs = []
-    for n, line in enumerate(lines, 1):
-        s = line.strip()
-        if not s:
-            continue
-        if s.startswith("{"):
-            try:
-                rec = json.loads(s)
-            except json.JSONDecodeError as e:
-                raise InputError(f"invalid JSON: {e.msg}", file=src, line=n) from None
-            q = rec.get("question")
-            if not isinstance(q, str) or not q.strip():
-                raise InputError("missing or empty", file=src, line=n, field="question")
-            s = q
-        qs.append(s)
-    return qs
 
 
 def render(answer, verbose: bool) -> None:
@@ -113,12 +77,12 @@ def ask(
     """
     with boundary():
         if show_fsm:
-            out.print(describe(), highlight=False)
+            out.print(describe_fsm(), highlight=False)
             return
         if questions is not None:
-            qs, many = _questions_from_file(questions), True
+            qs, many = read_questions(questions), True
         elif question == "-":
-            qs, many = _questions_from_file(Path("-")), True
+            qs, many = read_questions("-"), True
         elif question is not None:
             qs, many = [question], False
         else:

@@ -7,12 +7,8 @@ from typing import List, Optional
 
 import typer
 
-from hopqa.config import load_config
-from hopqa.demo import demo_questions
-from hopqa.errors import InputError
-from hopqa.eval_datasets import load_eval_dataset
-from hopqa.evaluate import EvalOptions, prepare_index, run_eval
-from hopqa.report import hop_table, level_table, perturbation_table, pipeline_table
+from hopqa import (EvalOptions, InputError, demo_questions, hop_table, level_table, load_config, load_eval_dataset,
+                   perturbation_table, pipeline_table, prepare_index, run_eval)
 
 from ._ui import boundary, err, out, print_json, progress_bar
 

@@ -7,10 +7,8 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from hopqa import corpus as C
-from hopqa.config import load_config
-from hopqa.demo import demo_corpus
-from hopqa.index import add_to_index, build_index, index_info, list_indexes, resolve_index_path
+from hopqa import (CorpusSource, InputError, add_to_index, build_index, demo_corpus, index_info, list_indexes,
+                   load_config, resolve_index_path)
 
 from ._ui import boundary, err, out, print_json, progress_bar
 
@@ -19,8 +17,8 @@ app = typer.Typer(help="Build, extend and inspect hybrid (FAISS + BM25) indexes.
 FORMATS = "auto|jsonl|json|musique|hotpot|2wiki|folder"
 
 
-def _sources(paths: list[Path], fmt: str, id_field: str, title_field: str, text_field: str) -> list[C.CorpusSource]:
-    return [C.CorpusSource(str(p), fmt, id_field, title_field, text_field) for p in paths]  # type: ignore[arg-type]
+def _sources(paths: list[Path], fmt: str, id_field: str, title_field: str, text_field: str) -> list[CorpusSource]:
+    return [CorpusSource(str(p), fmt, id_field, title_field, text_field) for p in paths]  # type: ignore[arg-type]
 
 
 def _human(n: int) -> str:
@@ -69,8 +67,6 @@ def build(
     with boundary():
         paths = list(corpus or []) + ([demo_corpus()] if demo else [])
         if not paths:
-            from hopqa.errors import InputError
-
             raise InputError("give at least one corpus file or folder (or --demo)")
         cfg = load_config(config, {"index": {"model": model, "faiss_factory": faiss_factory, "batch_size": batch_size}})
         with progress_bar("encoding", "passages") as progress:

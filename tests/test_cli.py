@@ -2,10 +2,17 @@
 command) and answers --help."""
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
+import typer
 from typer.testing import CliRunner
 
+import hopqa
 from cli.main import app
+
+ROOT = Path(__file__).resolve().parents[1]
 
 COMMANDS = {
     ("index", "build"): "Build an index.",
@@ -28,8 +35,6 @@ def _registered(group, prefix=()) -> set[tuple[str, ...]]:
 
 
 def test_every_command_is_registered():
-    import typer
-
     assert _registered(typer.main.get_command(app)) == set(COMMANDS)
 
 
@@ -39,3 +44,22 @@ def test_every_command_shows_help(path):
     assert r.exit_code == 0, r.output
     assert COMMANDS[path] in r.output
     assert "Usage: " in r.output and " ".join(path) in r.output
+
+
+def test_cli_imports_only_the_library_facade():
+    """Each command module parses and prints through `hopqa`'s public names, never its internal modules."""
+    offending = []
+    for path in sorted((ROOT / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("hopqa."):
+                offending.append(f"{path.name}:{node.lineno}: from {node.module} import ...")
+            elif isinstance(node, ast.ImportFrom) and node.module == "hopqa":
+                offending += [f"{path.name}:{node.lineno}: {a.name}" for a in node.names if a.name not in hopqa.__all__]
+            elif isinstance(node, ast.Import):
+                offending += [f"{path.name}:{node.lineno}: import {a.name}" for a in node.names
+                              if a.name.startswith("hopqa.")]
+    assert not offending, "the CLI reaches past the facade:\n" + "\n".join(offending)
+
+
+def test_facade_evaluate_stays_the_function_once_the_cli_is_loaded():
+    assert callable(hopqa.evaluate) and hopqa.evaluate.__module__ == "hopqa"
