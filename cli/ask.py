@@ -10,6 +10,7 @@ from rich.table import Table
 
 from hopqa import Asker, InputError, describe_fsm, load_config, open_index, read_questions, resolve_index_path
 
+from ._choices import PolicyName, ReaderKind
 from ._ui import boundary, err, out, print_json
 
 
@@ -55,10 +56,10 @@ def ask(
     questions: Optional[Path] = typer.Option(None, "--questions", "-q", help="File of questions (one per line, or JSONL with 'question'); one JSON line out per question."),
     max_hops: Optional[int] = typer.Option(None, "--max-hops", help="Hop budget (default 4); 1 = single-shot retrieval."),
     k: Optional[int] = typer.Option(None, "--k", help="Passages retrieved per hop."),
-    policy: str = typer.Option("local", "--policy", help="local (offline rules, no LLM) or llm (any OpenAI-compatible endpoint)."),
+    policy: PolicyName = typer.Option(PolicyName.local, "--policy", help="local (offline rules, no LLM) or llm (any OpenAI-compatible endpoint)."),
     llm_url: Optional[str] = typer.Option(None, "--llm-url", envvar="HOPQA_LLM_URL", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", envvar="HOPQA_LLM_MODEL", help="Model name at that endpoint."),
-    reader: Optional[str] = typer.Option(None, "--reader", envvar="HOPQA_READER", help="auto (default: the embedded language model if installed), lm, or rules (fast, no model)."),
+    reader: Optional[ReaderKind] = typer.Option(None, "--reader", envvar="HOPQA_READER", help="auto (default: the embedded language model if installed), lm, or rules (fast, no model)."),
     lm_model: Optional[str] = typer.Option(None, "--lm-model", envvar="HOPQA_LM_MODEL", help="Reader model: 'embedded' (default: 'large', Qwen2.5-Coder-1.5B), 'small' (0.5B, faster), a .gguf path, or 'endpoint' (the --llm-url/--llm-model endpoint)."),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON (the schema in the README)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show 10 passages per hop instead of 3."),
@@ -92,10 +93,10 @@ def ask(
         if not index:
             raise InputError("no index: give --index NAME (or set HOPQA_INDEX); build one with `hopqa index build`")
         cfg = load_config(config, {"hops": {"max_hops": max_hops, "k": k}, "llm": {"url": llm_url, "model": llm_model},
-                                   "reader": {"kind": reader, "model": lm_model}})
-        if policy == "llm" and not cfg.llm.url:
+                                   "reader": {"kind": reader and reader.value, "model": lm_model}})
+        if policy is PolicyName.llm and not cfg.llm.url:
             raise InputError("--policy llm needs --llm-url (or HOPQA_LLM_URL, or [llm] url in the config file)")
-        asker = Asker(open_index(resolve_index_path(index, index_dir)), cfg, policy)
+        asker = Asker(open_index(resolve_index_path(index, index_dir)), cfg, policy.value)
         if asker.notice:
             err.print(asker.notice, highlight=False)
         for q in qs:

@@ -10,6 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 import hopqa
+from cli import _choices as C
 from cli.main import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,3 +64,61 @@ def test_cli_imports_only_the_library_facade():
 
 def test_facade_evaluate_stays_the_function_once_the_cli_is_loaded():
     assert callable(hopqa.evaluate) and hopqa.evaluate.__module__ == "hopqa"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Typed choices: a value outside the set is Typer's usage error (exit 2) naming the allowed values, before any work
+
+
+def usage_error(r) -> str:
+    """Typer's usage error with the panel's borders and line wrapping taken out."""
+    assert r.exit_code == 2, (r.exit_code, r.output)
+    assert "Traceback" not in r.output and (r.exception is None or isinstance(r.exception, SystemExit)), r.output
+    return " ".join(r.output.replace("│", " ").split())
+
+
+@pytest.mark.parametrize("args, option, allowed", [
+    (["ask", "--index", "x", "--policy", "oracle", "q?"], "--policy", "'local', 'llm'"),
+    (["ask", "--index", "x", "--reader", "gpt", "q?"], "--reader", "'auto', 'lm', 'rules'"),
+    (["eval", "--demo", "--policy", "oracle"], "--policy", "'local', 'llm'"),
+    (["eval", "--demo", "--setting", "closed"], "--setting", "'open', 'distractor'"),
+    (["eval", "--demo", "--format", "csv"], "--format", "'auto', 'musique', 'hotpot', '2wiki', 'plain'"),
+    (["eval", "--demo", "--reader", "gpt"], "--reader", "'auto', 'lm', 'rules'"),
+    (["eval", "--demo", "--perturb", "nope"], "--perturb", "'shuffle', 'reverse', 'distractors'"),
+    (["index", "build", "--demo", "--name", "x", "--format", "csv"], "--format",
+     "'auto', 'jsonl', 'json', 'musique', 'hotpot', '2wiki', 'folder'"),
+    (["index", "add", "c.jsonl", "--name", "x", "-f", "csv"], "--format",
+     "'auto', 'jsonl', 'json', 'musique', 'hotpot', '2wiki', 'folder'"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_a_bad_choice_is_a_usage_error_listing_the_allowed_values(args, option, allowed):
+    text = usage_error(CliRunner().invoke(app, args))
+    assert f"Invalid value for '{option}'" in text and f"is not one of {allowed}." in text, text
+
+
+def test_a_bad_choice_from_the_environment_is_rejected_too(monkeypatch):
+    monkeypatch.setenv("HOPQA_READER", "gpt")
+    text = usage_error(CliRunner().invoke(app, ["ask", "--index", "x", "q?"]))
+    assert "is not one of 'auto', 'lm', 'rules'." in text, text
+
+
+def test_the_choices_match_what_the_library_accepts():
+    from typing import get_args, get_type_hints
+
+    from hopqa.config import ReaderConfig
+    from hopqa.corpus import Format
+    from hopqa.eval_datasets import DatasetFormat
+    from hopqa.evaluate import Setting
+    from hopqa.perturb import PERTURBATIONS
+    from hopqa.qa import make_policy
+
+    values = lambda enum: [m.value for m in enum]  # noqa: E731
+    assert values(C.CorpusFormat) == list(get_args(Format))
+    assert values(C.DatasetFormat) == list(get_args(DatasetFormat))
+    assert values(C.Setting) == list(get_args(Setting))
+    assert values(C.Perturbation) == list(PERTURBATIONS)
+    assert values(C.ReaderKind) == list(get_args(get_type_hints(ReaderConfig)["kind"]))
+    config = hopqa.load_config(None, {"llm": {"url": "http://127.0.0.1:9/v1", "model": "m"}})  # never called
+    for name in values(C.PolicyName):  # each name builds its policy; any other is refused
+        assert make_policy(name, config).name == name
+    with pytest.raises(hopqa.InputError, match="unknown policy 'oracle'"):
+        make_policy("oracle", config)
