@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hopqa_cli.main import app
 from hopqa.config import IndexConfig
 from hopqa.corpus import CorpusSource
 from hopqa.demo import demo_corpus, demo_questions

@@ -10,8 +10,8 @@ import typer
 from typer.testing import CliRunner
 
 import hopqa
-from cli import _choices as C
-from cli.main import app
+from hopqa_cli import _choices as C
+from hopqa_cli.main import app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,3 +122,10 @@ def test_the_choices_match_what_the_library_accepts():
         assert make_policy(name, config).name == name
     with pytest.raises(hopqa.InputError, match="unknown policy 'oracle'"):
         make_policy("oracle", config)
+
+
+def test_the_cli_under_test_is_this_checkouts_cli_folder():
+    import hopqa_cli.main
+
+    assert Path(hopqa_cli.main.__file__).resolve() == ROOT / "cli" / "main.py"
+    assert Path(hopqa.__file__).resolve() == ROOT / "hopqa" / "__init__.py"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hopqa_cli.main import app
 from hopqa.errors import InputError
 from hopqa.eval_datasets import load_eval_dataset
 from hopqa.evaluate import fact_sentence_ids
