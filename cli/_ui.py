@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from hopqa.errors import HopQAError
+from hopqa import HopQAError
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)

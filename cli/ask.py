@@ -1,8 +1,6 @@
 """`hopqa ask`: answer a question that needs several documents, showing the evidence chain hop by hop."""
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -10,43 +8,10 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from hopqa.config import load_config
-from hopqa.errors import InputError
-from hopqa.fsm import describe
-from hopqa.index import open_index, resolve_index_path
-from hopqa.qa import Asker
+from hopqa import Asker, InputError, describe_fsm, load_config, open_index, read_questions, resolve_index_path
 
+from ._choices import PolicyName, ReaderKind
 from ._ui import boundary, err, out, print_json
-
-
-def _questions_from_file(path: Path) -> list[str]:
-    if str(path) == "-":
-        lines = sys.stdin.read().splitlines()
-        src = "<stdin>"
-    else:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            raise InputError("file not found", file=str(path)) from None
-        except UnicodeDecodeError:
-            raise InputError("not valid UTF-8", file=str(path)) from None
-        src = str(path)
-    qs = []
-    for n, line in enumerate(lines, 1):
-        s = line.strip()
-        if not s:
-            continue
-        if s.startswith("{"):
-            try:
-                rec = json.loads(s)
-            except json.JSONDecodeError as e:
-                raise InputError(f"invalid JSON: {e.msg}", file=src, line=n) from None
-            q = rec.get("question")
-            if not isinstance(q, str) or not q.strip():
-                raise InputError("missing or empty", file=src, line=n, field="question")
-            s = q
-        qs.append(s)
-    return qs
 
 
 def render(answer, verbose: bool) -> None:
@@ -91,10 +56,10 @@ def ask(
     questions: Optional[Path] = typer.Option(None, "--questions", "-q", help="File of questions (one per line, or JSONL with 'question'); one JSON line out per question."),
     max_hops: Optional[int] = typer.Option(None, "--max-hops", help="Hop budget (default 4); 1 = single-shot retrieval."),
     k: Optional[int] = typer.Option(None, "--k", help="Passages retrieved per hop."),
-    policy: str = typer.Option("local", "--policy", help="local (offline rules, no LLM) or llm (any OpenAI-compatible endpoint)."),
+    policy: PolicyName = typer.Option(PolicyName.local, "--policy", help="local (offline rules, no LLM) or llm (any OpenAI-compatible endpoint)."),
     llm_url: Optional[str] = typer.Option(None, "--llm-url", envvar="HOPQA_LLM_URL", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", envvar="HOPQA_LLM_MODEL", help="Model name at that endpoint."),
-    reader: Optional[str] = typer.Option(None, "--reader", envvar="HOPQA_READER", help="auto (default: the embedded language model if installed), lm, or rules (fast, no model)."),
+    reader: Optional[ReaderKind] = typer.Option(None, "--reader", envvar="HOPQA_READER", help="auto (default: the embedded language model if installed), lm, or rules (fast, no model)."),
     lm_model: Optional[str] = typer.Option(None, "--lm-model", envvar="HOPQA_LM_MODEL", help="Reader model: 'embedded' (default: 'large', Qwen2.5-Coder-1.5B), 'small' (0.5B, faster), a .gguf path, or 'endpoint' (the --llm-url/--llm-model endpoint)."),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON (the schema in the README)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show 10 passages per hop instead of 3."),
@@ -113,12 +78,12 @@ def ask(
     """
     with boundary():
         if show_fsm:
-            out.print(describe(), highlight=False)
+            out.print(describe_fsm(), highlight=False)
             return
         if questions is not None:
-            qs, many = _questions_from_file(questions), True
+            qs, many = read_questions(questions), True
         elif question == "-":
-            qs, many = _questions_from_file(Path("-")), True
+            qs, many = read_questions("-"), True
         elif question is not None:
             qs, many = [question], False
         else:
@@ -128,10 +93,10 @@ def ask(
         if not index:
             raise InputError("no index: give --index NAME (or set HOPQA_INDEX); build one with `hopqa index build`")
         cfg = load_config(config, {"hops": {"max_hops": max_hops, "k": k}, "llm": {"url": llm_url, "model": llm_model},
-                                   "reader": {"kind": reader, "model": lm_model}})
-        if policy == "llm" and not cfg.llm.url:
+                                   "reader": {"kind": reader and reader.value, "model": lm_model}})
+        if policy is PolicyName.llm and not cfg.llm.url:
             raise InputError("--policy llm needs --llm-url (or HOPQA_LLM_URL, or [llm] url in the config file)")
-        asker = Asker(open_index(resolve_index_path(index, index_dir)), cfg, policy)
+        asker = Asker(open_index(resolve_index_path(index, index_dir)), cfg, policy.value)
         if asker.notice:
             err.print(asker.notice, highlight=False)
         for q in qs:

@@ -7,20 +7,16 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from hopqa import corpus as C
-from hopqa.config import load_config
-from hopqa.demo import demo_corpus
-from hopqa.index import add_to_index, build_index, index_info, list_indexes, resolve_index_path
+from hopqa import (CorpusSource, InputError, add_to_index, build_index, demo_corpus, index_info, list_indexes,
+                   load_config, resolve_index_path)
 
+from ._choices import CorpusFormat
 from ._ui import boundary, err, out, print_json, progress_bar
 
 app = typer.Typer(help="Build, extend and inspect hybrid (FAISS + BM25) indexes.", no_args_is_help=True)
 
-FORMATS = "auto|jsonl|json|musique|hotpot|2wiki|folder"
-
-
-def _sources(paths: list[Path], fmt: str, id_field: str, title_field: str, text_field: str) -> list[C.CorpusSource]:
-    return [C.CorpusSource(str(p), fmt, id_field, title_field, text_field) for p in paths]  # type: ignore[arg-type]
+def _sources(paths: list[Path], fmt: CorpusFormat, id_field: str, title_field: str, text_field: str) -> list[CorpusSource]:
+    return [CorpusSource(str(p), fmt.value, id_field, title_field, text_field) for p in paths]  # type: ignore[arg-type]
 
 
 def _human(n: int) -> str:
@@ -46,7 +42,7 @@ def build(
     corpus: List[Path] = typer.Argument(None, help="Corpus files or folders (JSONL/JSON, MuSiQue, HotpotQA/2Wiki, .txt/.md folder)."),
     name: str = typer.Option(..., "--name", "-n", help="Index name (a folder under the index root) or a path."),
     demo: bool = typer.Option(False, "--demo", help="Index the bundled demo corpus."),
-    fmt: str = typer.Option("auto", "--format", "-f", help=f"Input format: {FORMATS}."),
+    fmt: CorpusFormat = typer.Option(CorpusFormat.auto, "--format", "-f", help="Input format."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="sentence-transformers model name or local path (default all-MiniLM-L6-v2, bundled); 'hash:256' for the offline test encoder."),
     faiss_factory: Optional[str] = typer.Option(None, "--faiss", help="FAISS index factory string (default Flat = exact inner product; e.g. HNSW32, IVF64,PQ16x8)."),
     id_field: str = typer.Option("id", help="JSON field holding the passage id."),
@@ -69,8 +65,6 @@ def build(
     with boundary():
         paths = list(corpus or []) + ([demo_corpus()] if demo else [])
         if not paths:
-            from hopqa.errors import InputError
-
             raise InputError("give at least one corpus file or folder (or --demo)")
         cfg = load_config(config, {"index": {"model": model, "faiss_factory": faiss_factory, "batch_size": batch_size}})
         with progress_bar("encoding", "passages") as progress:
@@ -83,7 +77,7 @@ def build(
 def add(
     corpus: List[Path] = typer.Argument(..., help="Corpus files or folders to append."),
     name: str = typer.Option(..., "--name", "-n", help="Index name or path."),
-    fmt: str = typer.Option("auto", "--format", "-f", help=f"Input format: {FORMATS}."),
+    fmt: CorpusFormat = typer.Option(CorpusFormat.auto, "--format", "-f", help="Input format."),
     id_field: str = typer.Option("id"), title_field: str = typer.Option("title"), text_field: str = typer.Option("text"),
     index_dir: Optional[Path] = typer.Option(None, "--index-dir", envvar="HOPQA_INDEX_DIR"),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),

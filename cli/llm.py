@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from hopqa.errors import InputError
+from hopqa import InputError, LocalServer
 
 from ._ui import boundary, err, out
 
@@ -31,8 +31,6 @@ def serve(
       hopqa llm serve --port 8080\n
       hopqa ask --index demo --policy llm --llm-url http://127.0.0.1:8080/v1 --llm-model qwen2.5-coder-0.5b-instruct-q4_k_m "..."
     """
-    from hopqa.lm.serve import LocalServer
-
     with boundary():
         key = None
         if api_key_env:

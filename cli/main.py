@@ -6,7 +6,10 @@ import sys
 
 import typer
 
+from . import ask as ask_cmd
+from . import eval as eval_cmd
 from . import index as index_cmd
+from . import llm as llm_cmd
 
 app = typer.Typer(
     name="hopqa",
@@ -16,25 +19,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(index_cmd.app, name="index")
-
-try:  # commands that arrive with later modules register themselves here
-    from . import ask as ask_cmd
-
-    app.command("ask")(ask_cmd.ask)
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from . import eval as eval_cmd
-
-    app.command("eval")(eval_cmd.eval_)
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from . import llm as llm_cmd
-
-    app.add_typer(llm_cmd.app, name="llm")
-except ImportError:  # pragma: no cover
-    pass
+app.command("ask")(ask_cmd.ask)
+app.command("eval")(eval_cmd.eval_)
+app.add_typer(llm_cmd.app, name="llm")
 
 
 def main() -> None:

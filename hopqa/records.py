@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -101,3 +102,34 @@ class RecordReader:
             raise
         except Exception:  # pyarrow / datasets raise many types; diagnose from the raw file instead
             raise _diagnose(self.path, self.jsonl) from None
+
+
+def read_questions(path: str | Path) -> list[str]:
+    """The questions of a file, or of stdin when `path` is '-': one per non-blank line, either plain text or a JSON
+    object with a 'question' field (lines of both kinds may mix). Bad input is a one-line `InputError`."""
+    if str(path) == "-":
+        lines, src = sys.stdin.read().splitlines(), "<stdin>"
+    else:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise InputError("file not found", file=str(path)) from None
+        except UnicodeDecodeError:
+            raise InputError("not valid UTF-8", file=str(path)) from None
+        src = str(path)
+    questions = []
+    for n, line in enumerate(lines, 1):
+        s = line.strip()
+        if not s:
+            continue
+        if s.startswith("{"):
+            try:
+                rec = json.loads(s)
+            except json.JSONDecodeError as e:
+                raise InputError(f"invalid JSON: {e.msg}", file=src, line=n) from None
+            q = rec.get("question")
+            if not isinstance(q, str) or not q.strip():
+                raise InputError("missing or empty", file=src, line=n, field="question")
+            s = q
+        questions.append(s)
+    return questions

@@ -7,6 +7,10 @@ from typing import Any, Callable, Iterable
 
 import pytest
 
+from checkout import use_checkout_cli
+
+use_checkout_cli()  # `hopqa_cli` is this checkout's cli/ folder, installed or not
+
 
 @pytest.fixture
 def tmp_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hopqa_cli.main import app
 
 MUSIQUE = Path(__file__).resolve().parents[1].parent / "shared/data/musique/musique_ans_dev_100.jsonl"
 N = 5

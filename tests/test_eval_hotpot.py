@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hopqa_cli.main import app
 from hopqa.errors import InputError
 from hopqa.eval_datasets import load_eval_dataset
 from hopqa.evaluate import fact_sentence_ids
@@ -226,4 +226,4 @@ def test_perturb_runs_beside_the_unperturbed_run(index_dir, tmp_path):
     assert "--perturb needs --setting distractor" in r.output
     r = run_eval(HOTPOT, "--limit", 2, "--setting", "distractor", "--perturb", "nope", index_dir=index_dir, code=2,
                  json_out=False)
-    assert "--perturb must be one of" in r.output
+    assert "'nope' is not one of 'shuffle', 'reverse', 'distractors'." in " ".join(r.output.replace("│", " ").split())

@@ -7,7 +7,7 @@ import re
 
 from typer.testing import CliRunner
 
-from cli.main import app
+from hopqa_cli.main import app
 from hopqa.testing import FakeLLMServer, Reply
 
 

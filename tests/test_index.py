@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 import hopqa.index as I
-from cli.main import app
+from hopqa_cli.main import app
 from hopqa.config import IndexConfig
 from hopqa.corpus import CorpusSource
 from hopqa.encoders import HashingEncoder
@@ -413,9 +413,12 @@ class Slow(HashingEncoder):
         return super().encode(texts, batch_size)
 
 I.load_encoder = lambda name: Slow(int(name.split(":")[1]))
-from cli.main import app
+sys.path.insert(0, TESTS)
+from checkout import use_checkout_cli
+use_checkout_cli()
+from hopqa_cli.main import app
 app(sys.argv[1:], prog_name="hopqa")
-"""
+""".replace("TESTS", repr(str(ROOT / "tests")))
 CHUNK = 20
 
 

@@ -13,7 +13,7 @@ import socket
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hopqa_cli.main import app
 from hopqa.lm.model import embedded_available
 
 pytestmark = [pytest.mark.lm, pytest.mark.skipif(not embedded_available("small"), reason="the small embedded model is not installed")]
