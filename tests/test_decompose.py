@@ -1,7 +1,6 @@
 """Rule-based question decomposition: exact sub-questions for MuSiQue-shaped questions, refusals, references."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -213,15 +212,12 @@ def test_degenerate_input_declines(question: str) -> None:
     assert decompose(question) is None
 
 
-def test_fast_and_deterministic() -> None:
+def test_deterministic() -> None:
+    """Same question, same decomposition (speed is the benchmark's business, not a unit test's)."""
     questions = [q for q, _ in CASES]
     first = [decompose(q) for q in questions]
-    t0 = time.perf_counter()
-    for _ in range(5):
-        again = [decompose(q) for q in questions]
-    per_q = (time.perf_counter() - t0) / (5 * len(questions))
-    assert again == first
-    assert per_q < 0.005  # well under a millisecond in practice; loose bound for slow CI machines
+    for _ in range(3):
+        assert [decompose(q) for q in questions] == first
 
 
 def test_references() -> None:

@@ -156,7 +156,7 @@ def test_slow_reply_times_out_retries_then_fails():
         assert len(srv.requests) == 2  # first try + one retry
     msg = str(e.value)
     assert "timed out" in msg and srv.url in msg and "2 attempts" in msg and "\n" not in msg
-    assert time.perf_counter() - t0 < 1.5  # including a clean shutdown with slow replies pending
+    assert time.perf_counter() - t0 < 4.0  # not the 2 x 5 s of the slow replies (a clean shutdown included)
     assert client.usage["errors"] == 1 and client.usage["retries"] == 1
 
 
@@ -192,14 +192,14 @@ def test_retry_after_is_honoured(status):
         t0 = time.perf_counter()
         assert client.chat(MSGS).text == "ok"
         waited = time.perf_counter() - t0
-    assert 0.3 <= waited < 0.9
+    assert 0.3 <= waited < 4.0  # the server's 0.3 s, not backoff_max (5 s)
 
 
 def test_retry_after_is_capped_by_backoff_max():
     with FakeLLMServer([Reply.rate_limited(retry_after=30), "ok"]) as srv:
         t0 = time.perf_counter()
         assert ChatClient(cfg(srv.url, backoff_max=0.05)).chat(MSGS).text == "ok"
-        assert time.perf_counter() - t0 < 0.5
+        assert time.perf_counter() - t0 < 5.0  # capped at backoff_max, not the 30 s asked for
 
 
 def test_retry_after_parsing():
@@ -249,7 +249,7 @@ def test_unreachable_endpoint():
     assert "\n" not in msg and "Traceback" not in msg
     assert e.value.__cause__ is None and e.value.__suppress_context__
     assert e.value.exit_code == 5
-    assert time.perf_counter() - t0 < 0.5
+    assert time.perf_counter() - t0 < 5.0  # refused at once: no timeout waited out
     assert client.usage["http_requests"] == 2
 
 
@@ -413,11 +413,30 @@ def test_extract_json_expect():
 
 @pytest.mark.parametrize("text", ["{" * 49_000, '{"a":' * 9_000, "[" * 24_000 + "]" * 24_000,
                                   "{'" * 20_000, '{"a": "' + "\\" * 40_000, "[1, " * 12_000])
-def test_extract_json_is_bounded(text):
-    t0 = time.perf_counter()
+def test_extract_json_is_bounded(text, monkeypatch):
+    """A hostile reply costs a bounded amount of work: at most MAX_CANDIDATES start positions are decoded (not one
+    per bracket), and this process's CPU time (not wall time: other jobs on the machine do not count) stays far from
+    what a quadratic scan of these 40-50k characters would take (tens of seconds)."""
+    from hopqa.llm import parse
+
+    calls = []
+
+    class Counting:
+        def raw_decode(self, s, i=0):
+            calls.append(i)
+            return parse._DECODER_IMPL.raw_decode(s, i)
+
+        def decode(self, s):
+            calls.append(-1)
+            return parse._DECODER_IMPL.decode(s)
+
+    monkeypatch.setattr(parse, "_DECODER_IMPL", parse._DECODER, raising=False)
+    monkeypatch.setattr(parse, "_DECODER", Counting())
+    t0 = time.process_time()
     with pytest.raises(LLMParseError):
         extract_json(text, expect=dict)
-    assert time.perf_counter() - t0 < 0.5
+    assert len(calls) <= 4 * parse.MAX_CANDIDATES + 8
+    assert time.process_time() - t0 < 2.0
 
 
 # -- prompts -----------------------------------------------------------------------------------------------------
@@ -516,9 +535,8 @@ def test_fake_server_binds_loopback_and_shuts_down_cleanly():
         t = threading.Thread(target=_swallow, args=(srv.url,))  # a request left waiting on a 10 s reply
         t.start()
         time.sleep(0.05)
-    t0 = time.perf_counter()
     t.join(2)
-    assert not t.is_alive() and time.perf_counter() - t0 < 1.0
+    assert not t.is_alive()  # closing the server released the waiting request (join gave it 2 s, not 10)
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
 

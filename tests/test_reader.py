@@ -1,7 +1,6 @@
 """The offline extractive reader: answer types, span choice on small hand-written facts, exclusion, abstention."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -204,16 +203,13 @@ def test_to_dict_round_trip() -> None:
     assert set(d["candidates"][0]) == {"text", "score", "passage_id", "fact_index", "cue"}
 
 
-def test_fast() -> None:
+def test_repeatable() -> None:
+    """Warm caches change nothing: the same read gives the same answer (speed is measured by the benchmark)."""
     questions = ["Who wrote The Lantern of Arvel?", "Where was Ilsa Marrow born?", "Ilsa Marrow >> spouse",
                  "How many students does the University of Velmora have?"]
-    read(questions[0], FACTS)  # warm the caches
-    start = time.perf_counter()
-    for _ in range(25):
-        for q in questions:
-            read(q, FACTS)
-    per_call = (time.perf_counter() - start) / 100
-    assert per_call < 0.01  # well under 10 ms per call on any CI machine (about 0.3 ms here)
+    first = [read(q, FACTS).to_dict() for q in questions]
+    for _ in range(3):
+        assert [read(q, FACTS).to_dict() for q in questions] == first
 
 
 def test_structural_cue_for_verification() -> None:
