@@ -6,7 +6,8 @@ import time
 import pytest
 
 from hopqa.config import ReaderConfig
-from hopqa.reader import Candidate, ReaderResult, answer_type, read
+from hopqa.lexical.questions import answer_type
+from hopqa.reader import Candidate, ReaderResult, read
 from hopqa.types import Fact
 
 
