@@ -37,61 +37,89 @@ COMMON_WORDS = FUNCTION_WORDS | _words(
 QUESTION_STOPWORDS = (FUNCTION_WORDS - {"between"}) | _words(
     "name named called many much kind type one ones get got done come came take took whose"
 )
+#: Question words that count less as keywords ("the *famous* painter"): the reader weighs them 0.4.
 WEAK_QUESTION_WORDS = _words("known famous")
+#: Auxiliaries after a wh-word ("what *did* ..."): the reader's head-noun search stops or skips them.
 AUXILIARIES = _words("is was are were did does do has had have can could will would should may might")
+#: Words passed over when the reader looks for the head noun after "which"/"what" ("the *name of the* state").
 HEAD_SKIP_WORDS = _words("the a an of name names type kind sort other 's most largest biggest first main famous original")
+#: Pronouns that, leading a sentence, speak of the passage's subject ("*She* won ..." in "Vivien Leigh").
 REFERRING_PRONOUNS = _words("he she it they his her its their him them")
+#: Of those, the ones that can only stand for a person (the title then is not a place or an organisation).
 PERSONAL_PRONOUNS = _words("he she his her him")
 
 # The decomposer's closed word classes (question grammar).
 DETERMINERS = _words("the a an")
+#: Possessive determiners: a word after one is a noun, not a verb.
 POSSESSIVE_PRONOUNS = _words("his her its their our my your")
+#: Pronouns (personal, demonstrative, indefinite): never the head of a noun phrase.
 PRONOUNS = _words("he she it they we i you him them us me this these those someone something one")
+#: Prepositions: they open the post-modifiers and prepositional phrases the decomposer parses.
 PREPOSITIONS = _words(
     "of in on at by for from with to into onto about after before during under over between through against among "
     "across near than as without within since until via like behind beyond toward towards upon along around outside "
     "inside throughout besides despite"
 )
+#: Relative pronouns that open a relative clause ("the film *that* ...").
 RELATIVE_PRONOUNS = _words("who whom that which where when whose")
+#: Question words.
 WH_WORDS = _words("who whom what which where when why how whose")
+#: Finite forms of "be".
 BE_FINITE = _words("is was are were")
+#: Every form of "be".
 BE_FORMS = BE_FINITE | _words("be been being am")
+#: Forms of the auxiliary "do".
 DO_FORMS = _words("do does did")
+#: Forms of "have".
 HAVE_FORMS = _words("has have had")
+#: Modal verbs.
 MODALS = _words("can could will would shall should may might must")
+#: Finite auxiliaries: always the finite verb of their clause.
 FINITE_AUXILIARIES = BE_FINITE | DO_FORMS | HAVE_FORMS | MODALS
+#: Coordinating conjunctions.
 CONJUNCTIONS = _words("and or but nor")
+#: Adverbs that do not end in -ly; they may sit inside a verb group ("was *later* renamed").
 ADVERBS = _words(
     "also not never later earlier still then now ever often once already currently formerly originally previously "
     "recently usually mostly first last again just even only too very so"
 )
+#: Subordinating conjunctions that open an adverbial clause.
 SUBORDINATORS = _words("when while because although though if unless whereas after before since until once as")
+#: Words that can never be the head noun of a noun phrase.
 NON_HEADS = (
     DETERMINERS | POSSESSIVE_PRONOUNS | PRONOUNS | PREPOSITIONS | RELATIVE_PRONOUNS | WH_WORDS | BE_FORMS | DO_FORMS | HAVE_FORMS | MODALS | CONJUNCTIONS | ADVERBS
     | _words("to there here not no yes")
 )
+#: Words capitalised only because they start the question ("*Name* the ...", "*During* ...").
 FIRST_WORD_COMMON = NON_HEADS | _words("name list give tell along during")
 
 # ------------------------------------------------------------------------------------------------------- names
 
+#: Month names and their abbreviations (dates, not names).
 MONTHS = _words(
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 )
+#: Weekday names (not the start of a name).
 WEEKDAYS = _words("monday tuesday wednesday thursday friday saturday sunday")
 # Lower-case particles allowed inside a name when a capitalised word follows them.
 NAME_CONNECTORS = _words("of de del della di da do dos das du des von van der den la le el al y bin ibn the 's & for")
+#: Lower-case particles of surnames ("Leonardo *da* Vinci", "Ludwig *van* Beethoven"): a name with one is a person's.
 SURNAME_PARTICLES = _words("de del della di da do dos das du des von van der den la le el al y bin ibn")
+#: Lower-case words the decomposer allows inside an entity of a question when a capitalised word follows
+#: ("Allegory *of* Isabella", "Once *upon* a Time").
 QUESTION_CONNECTORS = _words("of the and de du des la le les von van der den di da del della do dos das in on at for to a an "
                   "& y et e upon under over")
 #: Lower-case words inside a name that are not part of what it names, when a hop compares names with a question
 #: ("University *of* Velmora", "Lorenzo Costa *the* Elder").
 NAME_JOINERS = _words("the of and de da di del von van der le la")
+#: Titles and honorifics before a name ("*Queen* Elizabeth II"): a name that starts with one is a person's.
 TITLES = _words(
     """sir lord lady king queen prince princess emperor empress pope saint st st. dr dr. mr mr. mrs mrs. ms ms.
     president general gen. captain colonel admiral senator governor judge bishop archbishop cardinal duke duchess
     count countess earl baron baroness marquis rev. rev prof. professor chief dame sultan shah tsar czar khan"""
 )
+#: Last words of a place name ("Orange *River*", "Kent *County*").
 PLACE_HEADS = _words(
     """county city town village river province state island islands lake mountain mountains mount mt. sea ocean
     bay valley district region kingdom republic territory parish township borough municipality peninsula desert gulf
@@ -100,6 +128,7 @@ PLACE_HEADS = _words(
     governorate oblast shire land isles heights springs beach cape point reservoir basin delta empire canal
     commonwealth emirate sultanate caliphate garden gardens hall tower building square"""
 )
+#: Last words of an organisation's name ("Decca *Records*", "Acme *Corporation*").
 ORG_HEADS = _words(
     """company corporation corp corp. inc inc. ltd ltd. llc plc co co. records university college school academy
     institute party bank club fc f.c. association society group council army navy force forces agency department
@@ -110,7 +139,9 @@ ORG_HEADS = _words(
     administration railway railways hospital church order brigade regiment division corps productions label
     organization organisation globe herald tribune gazette chronicle comics united athletic rovers wanderers"""
 )
+#: Nouns inside names that are common nouns, not names themselves ("University" of "University of X").
 GENERIC_HEADS = PLACE_HEADS | ORG_HEADS | TITLES
+#: Countries, past and present (one word).
 COUNTRIES = _words(
     """afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan bahamas bahrain
     bangladesh barbados belarus belgium belize benin bhutan bolivia bosnia botswana brazil brunei bulgaria burma burundi
@@ -126,32 +157,41 @@ COUNTRIES = _words(
     ukraine uruguay uzbekistan vanuatu venezuela vietnam yemen yugoslavia zambia zimbabwe england scotland wales
     britain ussr persia"""
 )
+#: Countries whose name has several words.
 COUNTRY_PHRASES = frozenset(
     ["united states", "united kingdom", "soviet union", "south africa", "new zealand", "south korea", "north korea",
      "united states of america", "czech republic", "dominican republic", "great britain", "ivory coast",
      "sri lanka", "saudi arabia", "el salvador", "costa rica", "puerto rico", "east timor", "hong kong"]
 )
+#: States of the United States (one word).
 US_STATES = _words(
     """alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho illinois
     indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota mississippi missouri montana
     nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah vermont virginia washington wisconsin
     wyoming"""
 )
+#: States of the United States whose name has several words.
 STATE_PHRASES = frozenset(
     ["new york", "new jersey", "new hampshire", "new mexico", "north carolina", "south carolina", "north dakota",
      "south dakota", "west virginia", "rhode island"]
 )
+#: Continents and world regions.
 REGIONS = _words("africa asia europe america americas antarctica australia oceania eurasia")
+#: A few world cities, for place typing.
 CITIES = _words(
     """london paris rome berlin madrid moscow tokyo beijing vienna venice milan florence naples amsterdam brussels
     dublin edinburgh lisbon athens cairo istanbul toronto montreal vancouver chicago boston philadelphia atlanta
     seattle detroit hollywood sydney melbourne"""
 )
+#: Every place name above: "Notus, *Idaho*" makes "Notus" a place.
 GAZETTEER = COUNTRIES | US_STATES | REGIONS | CITIES
+#: Demonyms the reader's suffix test (-an, -ese, -ish, -ic, ...) misses ("French", "Dutch", "Thai").
 DEMONYM_WORDS = _words(
     "french dutch greek thai swiss irish welsh scots scottish danish polish swedish finnish turkish spanish british "
     "english jewish arab czech basque kurdish"
 )
+#: Demonyms and adjectives of nationality or faith: the decomposer does not read "the *American* performer"
+#: as a title followed by its relation.
 DEMONYMS = _words(
     "american british english french german italian spanish chinese japanese canadian australian indian irish "
     "scottish welsh dutch swedish polish russian greek turkish israeli iraqi iranian pakistani brazilian mexican "
@@ -162,6 +202,7 @@ DEMONYMS = _words(
 
 # -------------------------------------------------------------------------------------------- answer categories
 
+#: Head nouns whose answer is a person ("which *actor*", "the *daughter* of"): the reader's answer typing.
 PERSON_NOUNS = _words(
     """person man woman men women boy girl actor actress singer writer author composer painter artist leader president
     king queen monarch emperor empress ruler player director founder creator father mother son daughter wife husband
@@ -173,41 +214,55 @@ PERSON_NOUNS = _words(
     engineer historian economist physicist chemist biologist mathematician astronaut pilot soldier officer athlete
     footballer cricketer whom"""
 )
+#: Head nouns whose answer is a place ("which *city*").
 PLACE_NOUNS = _words(
     """city town country state county province region place location village continent river island mountain lake sea
     ocean capital nation territory district municipality neighborhood neighbourhood borough street port bay valley
     airport stadium venue birthplace hometown headquarters seat suburb peninsula desert kingdom republic land landmark
     islands"""
 )
+#: Head nouns whose answer is a date ("in which *year*").
 DATE_NOUNS = _words("year years date day month decade century time era period season")
+#: Head nouns whose answer is a number ("what *population*").
 NUMBER_NOUNS = _words(
     """number population percentage percent proportion amount count size length height distance total density
     share rate fraction quantity capacity"""
 )
+#: Head nouns whose answer is some other named thing ("which *band*", "what *award*").
 ENTITY_NOUNS = _words(
     """company organization organisation team band group party university college school label network broadcaster
     language religion film movie book novel song album show series event award prize war battle bank club business
     firm brand product game sport branch nationality ethnicity character interpretation"""
 )
+#: Head nouns whose answer is an organisation: the reader favours names typed as organisations.
 ORG_NOUNS = _words(
     """company organization organisation team band group party university college school label network broadcaster
     bank club business firm museum gallery newspaper magazine publisher studio orchestra agency army navy
     manufacturer airline corporation"""
 )
+#: Nouns that name a creative work ("which *film*"; "the *novel* written by X"): the reader favours titles, the
+#: decomposer reads "the N by X" as a hop.
 WORK_NOUNS = _words("film movie book novel song album show series painting opera play poem work symphony game")
+#: Head nouns whose answer is an adjective of nationality ("what *nationality*").
 DEMONYM_HEADS = _words("nationality language ethnicity citizenship origin")
+#: Head nouns that ask for a large place: the container of "Notus, Idaho" is then not penalised.
 BROAD_PLACE_HEADS = _words("country nation state continent")
+#: Last words of administrative units (the answer to "located in the administrative territorial entity").
 ADMIN_HEADS = _words(
     "county province district municipality parish prefecture region department oblast borough township governorate "
     "canton commune shire raion voivodeship"
 )
 WORK_NOUNS_DECOMPOSE = _words("song album single book novel film movie painting poem play opera symphony work sculpture series "
                      "show game composition story")
+#: Type nouns of "the N with X" ("the *country* with the largest ...").
 TYPE_NOUNS = _words("country state city county province region town team company school university band group area "
                      "nation island district club organization organisation territory place location")
+#: Heads of "the N who ..." that a sub-question asks with "Who" alone ("the *man* who ..." -> "Who ...?").
 WHO_HEADS = _words("person people man woman men women one someone actor actress singer player individual musician "
                     "artist performer rapper guy girl boy lady")
+#: Heads of "the N where ..." that a sub-question asks with "Where".
 WHERE_HEADS = _words("place location area spot site venue")
+#: Heads of "the N when ..." that a sub-question asks with "When".
 WHEN_HEADS = _words("time date period moment day era age season")
 #: Nouns that only say an answer is a count or a share (the hop's answer-type terms of a number question).
 COUNT_NOUNS = _words("number numbers amount count total quantity percentage percent proportion fraction")
@@ -217,9 +272,13 @@ RELATION_FILLER = _words("can could would will find found located situated locat
 
 # ------------------------------------------------------------------------------------- the context of an answer
 
+#: Words that may stand between a cue word and the answer it introduces ("born *in the* X", "written *by* X").
 LIGHT_WORDS = _words("in at by to the a an on of from was is as with , near into for")
+#: Words that may stand between an answer and the cue word after it ("X *has* played", "X, *later* ...").
 AFTER_LIGHT_WORDS = _words("has had have also then later first was is were , had")
+#: Prepositions before a place ("*in* X", "*near* X").
 PLACE_PREPS = _words("in at near from to into across outside inside within toward towards")
+#: Words before a place, with or without a preposition ("*born in* X", "the *county* X").
 PLACE_PRECEDERS = _words(
     "born died lives lived located situated based headquartered buried raised grew moved settled capital city town "
     "village county state province country region river island seat"
@@ -235,6 +294,7 @@ ROLE_NOUNS = _words(
     dancer photographer filmmaker businessman businesswoman entrepreneur activist officer soldier pilot astronaut
     athlete boxer wrestler jockey"""
 )
+#: Words right before a person's name ("*starring* X", "*married* X").
 PERSON_VERBS = _words("married voiced starring starred featuring portrayed played née nee born")
 # Lower-case category nouns that make a preceding capitalised word a modifier ("American comedy film").
 CATEGORY_NOUNS = ROLE_NOUNS | _words(
@@ -245,6 +305,7 @@ CATEGORY_NOUNS = ROLE_NOUNS | _words(
     comedy drama thriller animated television radio computer science fiction fantasy horror heritage cuisine
     culture literature art music architecture"""
 )
+#: Question words that ask for a performer or a spouse: the answer is a person, not an organisation.
 ACTING_VERBS = _words(
     "play plays played playing voice voices voiced sing sings sang sung star stars starred portray portrays portrayed "
     "act acted marry married wife husband spouse"
@@ -266,21 +327,25 @@ PERSON_RELATIONS = _words(
     "cinematographer developer publisher manufacturer maker distributor operator translator character "
     "protagonist villain murderer killer assassin victim winner champion recipient namesake portrayer voice"
 )
+#: Person relations of several words.
 PERSON_RELATION_PHRASES = frozenset({
     "lead singer", "vice president", "prime minister", "head coach", "cast member", "voice actor",
     "title character", "main character", "doctoral advisor", "head of state", "head of government",
 })
+#: Relational nouns answered by a thing or a place ("the *capital* of X", "X's *label*").
 THING_RELATIONS = _words(
     "capital label nationality headquarters birthplace hometown university language currency population genre "
     "instrument religion mascot subsidiary network continent seat mouth source tributary sequel prequel "
     "soundtrack anthem flag motto stadium venue airport employer denomination dynasty ethnicity occupation "
     "profession origin citizenship residence"
 )
+#: Thing relations of several words.
 THING_RELATION_PHRASES = frozenset({
     "record label", "alma mater", "official language", "sports team", "political party", "parent company",
     "county seat", "theme song", "debut album", "birth city", "birth place", "home country", "home town",
     "home ground", "original language", "death place",
 })
+#: Relations spelled "N of N" ("place *of* birth"): one relation, not two.
 OF_RELATION_PHRASES = frozenset({
     "city of birth", "place of birth", "town of birth", "country of birth", "date of birth", "place of death",
     "date of death", "cause of death", "country of citizenship", "country of origin", "place of burial",
@@ -292,19 +357,26 @@ PLACE_TYPES = _words(
     "territory municipality borough parish river lake mountain college school church team party league family "
     "house order tribe band group company club"
 )
+#: Relations that make "the N of X" a hop (not place types: "the state of Texas" is a name).
 OF_RELATIONS = (PERSON_RELATIONS | THING_RELATIONS | PERSON_RELATION_PHRASES | THING_RELATION_PHRASES | OF_RELATION_PHRASES) - PLACE_TYPES
+#: Nouns whose sub-question starts with "Who" ("Who is the publisher of X?"): people and agents, which may be
+#: companies. Also a head the decomposer accepts in "X's N". Not the reader's `PERSON_NOUNS` (see the end of the module).
 WHO_NOUNS = PERSON_RELATIONS | PERSON_RELATION_PHRASES | _words(
     "person people man woman men women individual musician artist rapper guy girl boy lady politician scientist "
     "physicist chemist biologist mathematician poet novelist philosopher player footballer athlete explorer "
     "general soldier officer emperor pharaoh saint prophet")
+#: Family relations ("the author of X's *father*" is the father of the author: works have no fathers).
 KINSHIP_NOUNS = _words(
     "father mother parent parents son daughter child children sibling siblings brother sister spouse wife husband "
     "partner girlfriend boyfriend grandfather grandmother grandson granddaughter uncle aunt nephew niece cousin "
     "widow widower")
+#: Relations of a role to its performer ("the *actor* in X").
 ROLE_RELATIONS = _words("actor actress portrayer") | frozenset({"voice actor"})
+#: Relations of a work to its makers ("the *composer* of X", "the Green *performer*").
 WORK_RELATIONS = _words(
     "performer composer author creator director producer writer singer screenwriter publisher developer "
     "manufacturer designer architect founder owner lyricist illustrator narrator painter sculptor host presenter "
     "maker editor translator cinematographer choreographer") | frozenset({"record label", "cast member"})
+#: Participles that describe rather than narrate ("*located* in", "*known* as").
 STATIVE_PARTICIPLES = _words("located situated based headquartered known named called practiced practised spoken used found "
                        "held considered set")

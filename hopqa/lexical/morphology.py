@@ -9,28 +9,32 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-#: Nouns ending in -ly (not adverbs), -ing (not participles) and -ed (not verbs); superlatives, and words ending in
-#: -est that are not.
+#: Words ending in -ly that are not adverbs ("family", "July").
 LY_NOUNS = _words("family italy assembly supply ally rally monopoly anomaly july fly lily belly bully jelly holly "
                    "butterfly dragonfly firefly reply")
+#: Words ending in -ing that are nouns, not participles ("building", "king").
 ING_NOUNS = _words(
     "building wedding painting meeting beginning evening morning ceiling clothing darling earring offspring pudding "
     "railing setting stocking viking yearling sterling duckling sibling spring string herring lightning awning "
     "recording writing opening ending filling landing crossing housing funding timing marketing training wing king "
     "thing ring sing bring nothing something anything everything"
 )
+#: Words ending in -ed that are not verb forms ("hundred", "sacred").
 ED_NON_VERBS = _words("hundred kindred sacred naked wicked beloved bed red shed sled seed need speed breed feed weed "
                        "creed greed steed reed deed tweed wed")
+#: Superlatives (and "populous", as in "the most populous"): "the largest city in X" is a hop.
 SUPERLATIVES = _words(
     "most least top best worst largest biggest smallest oldest youngest longest shortest highest lowest tallest "
     "richest poorest earliest latest greatest deepest fastest slowest nearest farthest furthest heaviest lightest "
     "busiest hottest coldest wettest driest strongest weakest widest narrowest brightest loudest finest cheapest "
     "costliest wealthiest populous"
 )
+#: Words ending in -est that are not superlatives ("west", "forest").
 EST_NON_SUPERLATIVES = _words("west forest interest contest request nest guest chest protest test rest quest honest modest earnest "
                   "harvest priest arrest inquest conquest suggest manifest digest invest crest pest vest zest lest "
                   "attest detest southwest northwest midwest everest budapest bucharest")
 
+#: Base forms of verbs (the decomposer's finite-verb and main-verb tests).
 BASE_VERBS = _words(
     "be have do say get make go know take see come think look want give use find tell ask work seem feel try leave "
     "call keep let begin help show hear play run move like live believe hold bring happen write provide sit stand "
@@ -63,7 +67,9 @@ NOUNISH_VERBS = _words(
     "honour feature report study return cover change rule control act dance print light ring spring sound turn "
     "answer reply export import drink dream speed mistake lay bear lie sow sew mow stink face work border share "
     "sign form end start need use book game title rank order state plant stage season source")
+#: Verbs whose -s form is a finite verb.
 S_VERBS = BASE_VERBS - NOUNISH_VERBS
+#: Irregular verb forms -> base form ("held" -> "hold").
 IRREGULAR_VERBS = {
     "was": "be", "were": "be", "is": "be", "are": "be", "been": "be", "am": "be", "had": "have", "has": "have",
     "did": "do", "does": "do", "done": "do", "made": "make", "wrote": "write", "written": "write", "won": "win",
@@ -93,11 +99,13 @@ IRREGULAR_VERBS = {
     "shown": "show", "sewn": "sew", "sown": "sow", "proven": "prove", "sprang": "spring", "sprung": "spring",
     "arose": "arise", "arisen": "arise", "woke": "wake", "woken": "wake", "dove": "dive", "stank": "stink",
 }
+#: Irregular forms that are only participles ("born", "written"): never a finite verb.
 PARTICIPLE_ONLY = _words(
     "born borne known written taken given sung begun grown seen drawn chosen spoken fallen flown driven ridden risen "
     "broken gotten worn sunk thrown forgotten lain eaten frozen hidden overthrown rung stolen sworn torn undertaken "
     "withdrawn drunk shown sewn sown proven beaten gone been done forgiven sprung arisen woken"
 )
+#: Irregular forms that are as often nouns or bare forms ("set", "cut", "read"): not taken as finite.
 NOT_FINITE_IRREGULAR = _words("lay bound lit set cut put hit read cast quit spread")
 _E_IT = _words("unit invit cit recit ignit excit incit expedit writ")
 _E_ET = _words("complet compet delet deplet")
