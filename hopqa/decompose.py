@@ -33,7 +33,7 @@ from .lexical.lexicon import (
     HAVE_FORMS, KINSHIP_NOUNS, MODALS, NON_HEADS, OF_RELATION_PHRASES, OF_RELATIONS, PERSON_RELATIONS, PLACE_TYPES,
     POSSESSIVE_PRONOUNS, PREPOSITIONS, QUESTION_CONNECTORS, RELATIVE_PRONOUNS, ROLE_RELATIONS, STATIVE_PARTICIPLES,
     SUBORDINATORS, THING_RELATION_PHRASES, TYPE_NOUNS, WH_WORDS, WHEN_HEADS, WHERE_HEADS, WHO_HEADS, WHO_NOUNS,
-    WORK_NOUNS_DECOMPOSE, WORK_RELATIONS,
+    WORK_NOUNS, WORK_RELATIONS,
 )
 from .lexical.morphology import (
     BASE_VERBS, ED_NON_VERBS, EST_NON_SUPERLATIVES, ING_NOUNS, IRREGULAR_VERBS, LY_NOUNS, NOT_FINITE_IRREGULAR,
@@ -544,7 +544,7 @@ class _Parser:
             kids = [comp] if comp.complex else []
             if w == "with" and key in TYPE_NOUNS:
                 return _Node("with", start, comp.end, kids, head=(hs, he), key=key, arg=comp, prep=w)
-            if w == "by" and key in WORK_NOUNS_DECOMPOSE:
+            if w == "by" and key in WORK_NOUNS:
                 return _Node("by", start, comp.end, kids, head=(hs, he), key=key, arg=comp, prep=w)
             if w in ("in", "on", "from") and (key in ROLE_RELATIONS or key in ("cast member", "star", "character")):
                 return _Node("rel", start, comp.end, kids, head=(hs, he), key=key, arg=comp, form="prep", prep=w)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from .lexicon import AUXILIARIES, DATE_NOUNS, ENTITY_NOUNS, HEAD_SKIP_WORDS, NUMBER_NOUNS, PERSON_NOUNS, PLACE_NOUNS
+from .lexicon import (DATE_NOUNS, ENTITY_NOUNS, FINITE_AUXILIARIES, HEAD_SKIP_WORDS, NUMBER_NOUNS, PERSON_NOUNS,
+                      PLACE_NOUNS)
 from .relations import relation_info
 
 
@@ -32,7 +33,7 @@ def _head_after(tokens: list[str], i: int) -> tuple[str | None, bool]:
     and whether the wh-word was followed by a copula ('what is ...')."""
     j = i + 1
     copula = j < len(tokens) and tokens[j] in ("is", "was", "are", "were")
-    if j < len(tokens) and tokens[j] in AUXILIARIES:
+    if j < len(tokens) and tokens[j] in FINITE_AUXILIARIES:
         if not copula:
             return None, False
         j += 1
@@ -42,7 +43,7 @@ def _head_after(tokens: list[str], i: int) -> tuple[str | None, bool]:
             continue
         if category(w):
             return w, copula
-        if w in AUXILIARIES or w in ("who", "that", "which", "where", "when", "in", "on", "at", "by", "for", "with", "to"):
+        if w in FINITE_AUXILIARIES or w in ("who", "that", "which", "where", "when", "in", "on", "at", "by", "for", "with", "to"):
             return None, copula
         if not copula and k <= j + 1:
             # an unknown noun right after which/what is the head ("which interpretation"), unless an adjective of
