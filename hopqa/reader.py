@@ -967,7 +967,12 @@ def read(
 
     if not occs:
         return ReaderResult(UNANSWERABLE, False, 0.0, [], [], q.atype)
+    return _decide(occs, q, config)
 
+
+def _decide(occs: list[_Occ], q: _Question, config: ReaderConfig) -> ReaderResult:
+    """Merge the scored occurrences of each span, keep the best five distinct ones, give them a confidence, and
+    answer with the best if it is confident enough."""
     # merge the occurrences of a span; a span stated in several places gains a little
     by_key: dict[str, list[_Occ]] = {}
     for o in occs:
@@ -1009,7 +1014,7 @@ def read(
         if cands:
             c = min(c, cands[-1].score)  # an alternative is never more credible than the one ranked above it
         cands.append(Candidate(_expand(o, by_key, q), round(c, 6), o.passage_id, o.fact_index, o.cue))
-    best_raw, best, pids = chosen[0]
+    pids = chosen[0][2]
     answerable = confidence >= config.threshold
     return ReaderResult(
         text=cands[0].text if answerable else UNANSWERABLE,
@@ -1019,8 +1024,6 @@ def read(
         candidates=cands,
         answer_type=q.atype,
     )
-
-
 
 
 def _expand(o: _Occ, by_key: dict[str, list[_Occ]], q: _Question) -> str:
