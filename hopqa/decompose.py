@@ -28,6 +28,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .lexical.lexicon import (
+    ADVERBS, BE_FINITE, BE_FORMS, CONJUNCTIONS, DEMONYMS, DETERMINERS, DO_FORMS, FINITE_AUXILIARIES, FIRST_WORD_COMMON,
+    HAVE_FORMS, KINSHIP_NOUNS, MODALS, NON_HEADS, OF_RELATION_PHRASES, OF_RELATIONS, PERSON_RELATIONS, PLACE_TYPES,
+    POSSESSIVE_PRONOUNS, PREPOSITIONS, QUESTION_CONNECTORS, RELATIVE_PRONOUNS, ROLE_RELATIONS, STATIVE_PARTICIPLES,
+    SUBORDINATORS, THING_RELATION_PHRASES, TYPE_NOUNS, WH_WORDS, WHEN_HEADS, WHERE_HEADS, WHO_HEADS, WHO_NOUNS,
+    WORK_NOUNS, WORK_RELATIONS,
+)
+from .lexical.morphology import (
+    BASE_VERBS, ED_NON_VERBS, EST_NON_SUPERLATIVES, ING_NOUNS, IRREGULAR_VERBS, LY_NOUNS, NOT_FINITE_IRREGULAR,
+    PARTICIPLE_ONLY, S_VERBS, SUPERLATIVES, lemma, third_person,
+)
+from .lexical.relations import RELATION_TEMPLATES
+
 __all__ = ["Decomposition", "decompose", "substitute", "references"]
 
 
@@ -69,333 +82,6 @@ def substitute(sub_question: str, answers: dict[int, str]) -> str:
 
 
 # ----------------------------------------------------------------------------------------------------------------------
-# Lexicons (general English; nothing question-specific)
-# ----------------------------------------------------------------------------------------------------------------------
-
-def _words(s: str) -> frozenset[str]:
-    return frozenset(s.split())
-
-
-_DET = _words("the a an")
-_POSS_PRON = _words("his her its their our my your")
-_PRONOUNS = _words("he she it they we i you him them us me this these those someone something one")
-_PREPS = _words(
-    "of in on at by for from with to into onto about after before during under over between through against among "
-    "across near than as without within since until via like behind beyond toward towards upon along around outside "
-    "inside throughout besides despite"
-)
-_REL_PRON = _words("who whom that which where when whose")
-_WH = _words("who whom what which where when why how whose")
-_BE = _words("is was are were")
-_BE_ALL = _BE | _words("be been being am")
-_DO = _words("do does did")
-_HAVE = _words("has have had")
-_MODAL = _words("can could will would shall should may might must")
-_AUX_FINITE = _BE | _DO | _HAVE | _MODAL
-_CONJ = _words("and or but nor")
-_ADVERBS = _words(
-    "also not never later earlier still then now ever often once already currently formerly originally previously "
-    "recently usually mostly first last again just even only too very so"
-)
-_SUBORD = _words("when while because although though if unless whereas after before since until once as")
-_NON_HEAD = (
-    _DET | _POSS_PRON | _PRONOUNS | _PREPS | _REL_PRON | _WH | _BE_ALL | _DO | _HAVE | _MODAL | _CONJ | _ADVERBS
-    | _words("to there here not no yes")
-)
-_LY_NOUNS = _words("family italy assembly supply ally rally monopoly anomaly july fly lily belly bully jelly holly "
-                   "butterfly dragonfly firefly reply")
-_ING_NOUNS = _words(
-    "building wedding painting meeting beginning evening morning ceiling clothing darling earring offspring pudding "
-    "railing setting stocking viking yearling sterling duckling sibling spring string herring lightning awning "
-    "recording writing opening ending filling landing crossing housing funding timing marketing training wing king "
-    "thing ring sing bring nothing something anything everything"
-)
-_ED_NON_VERBS = _words("hundred kindred sacred naked wicked beloved bed red shed sled seed need speed breed feed weed "
-                       "creed greed steed reed deed tweed wed")
-_SUPERLATIVE = _words(
-    "most least top best worst largest biggest smallest oldest youngest longest shortest highest lowest tallest "
-    "richest poorest earliest latest greatest deepest fastest slowest nearest farthest furthest heaviest lightest "
-    "busiest hottest coldest wettest driest strongest weakest widest narrowest brightest loudest finest cheapest "
-    "costliest wealthiest populous"
-)
-_EST_NON = _words("west forest interest contest request nest guest chest protest test rest quest honest modest earnest "
-                  "harvest priest arrest inquest conquest suggest manifest digest invest crest pest vest zest lest "
-                  "attest detest southwest northwest midwest everest budapest bucharest")
-_DEMONYMS = _words(
-    "american british english french german italian spanish chinese japanese canadian australian indian irish "
-    "scottish welsh dutch swedish polish russian greek turkish israeli iraqi iranian pakistani brazilian mexican "
-    "korean danish norwegian finnish austrian swiss belgian portuguese egyptian african european asian roman "
-    "soviet arab arabic persian hungarian czech ukrainian argentine argentinian chilean colombian cuban filipino "
-    "thai vietnamese indonesian nigerian kenyan jewish christian muslim catholic protestant"
-)
-
-# Relational nouns. Who-relations answer with a person (or an agent such as a company); the others with a thing/place.
-_PERSON_RELS = _words(
-    "father mother parent parents son daughter child children sibling siblings brother sister half-brother "
-    "half-sister spouse wife husband partner girlfriend boyfriend fiance fiancee grandfather grandmother "
-    "grandparent grandson granddaughter grandchild uncle aunt nephew niece cousin widow widower heir successor "
-    "predecessor ancestor descendant creator founder co-founder author writer composer lyricist songwriter "
-    "performer singer vocalist guitarist drummer bassist director producer screenwriter editor designer architect "
-    "painter sculptor illustrator narrator presenter host owner leader head president chairman chairperson ceo "
-    "coach manager captain mayor governor king queen ruler monarch emperor empress pharaoh sultan chancellor "
-    "minister premier member star actor actress discoverer inventor teacher student pupil mentor advisor "
-    "supervisor patron commander general bishop pope dean principal rector conductor choreographer "
-    "cinematographer developer publisher manufacturer maker distributor operator translator character "
-    "protagonist villain murderer killer assassin victim winner champion recipient namesake portrayer voice"
-)
-_PERSON_RELS2 = frozenset({
-    "lead singer", "vice president", "prime minister", "head coach", "cast member", "voice actor",
-    "title character", "main character", "doctoral advisor", "head of state", "head of government",
-})
-_THING_RELS = _words(
-    "capital label nationality headquarters birthplace hometown university language currency population genre "
-    "instrument religion mascot subsidiary network continent seat mouth source tributary sequel prequel "
-    "soundtrack anthem flag motto stadium venue airport employer denomination dynasty ethnicity occupation "
-    "profession origin citizenship residence"
-)
-_THING_RELS2 = frozenset({
-    "record label", "alma mater", "official language", "sports team", "political party", "parent company",
-    "county seat", "theme song", "debut album", "birth city", "birth place", "home country", "home town",
-    "home ground", "original language", "death place",
-})
-_MULTI_OF = frozenset({
-    "city of birth", "place of birth", "town of birth", "country of birth", "date of birth", "place of death",
-    "date of death", "cause of death", "country of citizenship", "country of origin", "place of burial",
-    "head of state", "head of government", "member of parliament",
-})
-# Nouns that name a place or a group rather than a relation: "the state of Texas" is a name, not a hop.
-_PLACE_TYPES = _words(
-    "country state city county province region town village district island kingdom republic empire commonwealth "
-    "territory municipality borough parish river lake mountain college school church team party league family "
-    "house order tribe band group company club"
-)
-_REL_OF = (_PERSON_RELS | _THING_RELS | _PERSON_RELS2 | _THING_RELS2 | _MULTI_OF) - _PLACE_TYPES
-_PERSON_NOUNS = _PERSON_RELS | _PERSON_RELS2 | _words(
-    "person people man woman men women individual musician artist rapper guy girl boy lady politician scientist "
-    "physicist chemist biologist mathematician poet novelist philosopher player footballer athlete explorer "
-    "general soldier officer emperor pharaoh saint prophet")
-_WHO_HEADS = _words("person people man woman men women one someone actor actress singer player individual musician "
-                    "artist performer rapper guy girl boy lady")
-_KINSHIP = _words(
-    "father mother parent parents son daughter child children sibling siblings brother sister spouse wife husband "
-    "partner girlfriend boyfriend grandfather grandmother grandson granddaughter uncle aunt nephew niece cousin "
-    "widow widower")
-_ROLE_RELS = _words("actor actress portrayer") | frozenset({"voice actor"})
-_WORK_RELS = _words(
-    "performer composer author creator director producer writer singer screenwriter publisher developer "
-    "manufacturer designer architect founder owner lyricist illustrator narrator painter sculptor host presenter "
-    "maker editor translator cinematographer choreographer") | frozenset({"record label", "cast member"})
-_TYPE_NOUNS = _words("country state city county province region town team company school university band group area "
-                     "nation island district club organization organisation territory place location")
-_WORK_NOUNS = _words("song album single book novel film movie painting poem play opera symphony work sculpture series "
-                     "show game composition story")
-_WHERE_HEADS = _words("place location area spot site venue")
-_WHEN_HEADS = _words("time date period moment day era age season")
-_STATIVE_PART = _words("located situated based headquartered known named called practiced practised spoken used found "
-                       "held considered set")
-
-_TEMPLATES = {
-    "founder": "Who founded {x}?",
-    "co-founder": "Who co-founded {x}?",
-    "discoverer": "Who discovered {x}?",
-    "inventor": "Who invented {x}?",
-    "birthplace": "Where was {x} born?",
-    "birth place": "Where was {x} born?",
-    "place of birth": "Where was {x} born?",
-    "city of birth": "Where was {x} born?",
-    "town of birth": "Where was {x} born?",
-    "birth city": "Where was {x} born?",
-    "country of birth": "In which country was {x} born?",
-    "place of death": "Where did {x} die?",
-    "death place": "Where did {x} die?",
-    "date of birth": "When was {x} born?",
-    "date of death": "When did {x} die?",
-    "place of burial": "Where was {x} buried?",
-    "country of citizenship": "Of which country is {x} a citizen?",
-    "citizenship": "Of which country is {x} a citizen?",
-    "headquarters": "Where is the headquarters of {x}?",
-}
-
-_BASE_VERBS = _words(
-    "be have do say get make go know take see come think look want give use find tell ask work seem feel try leave "
-    "call keep let begin help show hear play run move like live believe hold bring happen write provide sit stand "
-    "lose pay meet include continue set learn change lead understand watch follow stop create speak read allow add "
-    "spend grow open walk win offer remember love consider appear buy wait serve die send expect build stay fall cut "
-    "reach kill remain suggest raise pass sell require report decide pull return explain hope develop carry break "
-    "receive agree support hit produce eat cover catch draw choose cause point listen realize place close involve "
-    "increase form describe compose direct perform record sing marry divorce found establish join attend graduate "
-    "retire rank occur last flow cross border share contain represent voice portray star feature release publish "
-    "paint design invent discover translate teach train coach manage own operate control rule govern reign command "
-    "fight flee escape emigrate immigrate settle visit travel arrive depart land fly sail belong consist refer "
-    "compete participate debut premiere air broadcast adapt locate relocate convert practice practise worship "
-    "adhere separate kill murder assassinate bury execute crown baptize succeed replace precede defeat beat conquer "
-    "invade occupy annex capture acquire merge split rename adopt abolish introduce ban legalize reinstate restore "
-    "gain achieve earn score finish qualify host launch found originate rise empty drain span elect appoint name "
-    "mean owe nominate honor honour award sponsor fund finance declare proclaim recognize recognise oppose vote "
-    "approve ratify sign veto intervene collapse expand decline dissolve end start enter exit surrender liberate "
-    "colonize explore map sink arise emerge evolve inherit descend marry date flee cease resume open shut demolish "
-    "renovate construct destroy manufacture distribute export import supply trade bear lie rise sing dance act "
-    "film shoot edit draw print answer reply study sleep wake wear swim throw tear steal stick strike swear sweep "
-    "swing undertake uphold withdraw dig feed forbid freeze hide lend light mistake overcome overthrow ring shine "
-    "shrink slide spin spread sting bind breed burn cling creep dive dream drink forgive lay leap quit speed strive "
-    "thrive sew sow prove mow stink spring wed see migrate inspire derive descend compare differ relate depict "
-    "narrate illustrate sculpt found head chair coach captain house affect admit commit regard mention overlook "
-    "surround encompass neighbor neighbour adjoin play sing sound turn seem become"
-)
-
-# Verbs whose -s form is far more often a plural noun ("awards", "records"): not taken as a finite verb.
-_NOUNISH_VERBS = _words(
-    "award record film star house head chair captain coach place point name date map land trade supply fund honor "
-    "honour feature report study return cover change rule control act dance print light ring spring sound turn "
-    "answer reply export import drink dream speed mistake lay bear lie sow sew mow stink face work border share "
-    "sign form end start need use book game title rank order state plant stage season source")
-_S_VERBS = _BASE_VERBS - _NOUNISH_VERBS
-
-_IRREGULAR = {
-    "was": "be", "were": "be", "is": "be", "are": "be", "been": "be", "am": "be", "had": "have", "has": "have",
-    "did": "do", "does": "do", "done": "do", "made": "make", "wrote": "write", "written": "write", "won": "win",
-    "came": "come", "became": "become", "took": "take", "taken": "take", "gave": "give", "given": "give",
-    "sang": "sing", "sung": "sing", "built": "build", "bought": "buy", "led": "lead", "left": "leave",
-    "began": "begin", "begun": "begin", "ran": "run", "grew": "grow", "grown": "grow", "knew": "know",
-    "known": "know", "saw": "see", "seen": "see", "said": "say", "sold": "sell", "told": "tell", "held": "hold",
-    "fought": "fight", "taught": "teach", "thought": "think", "brought": "bring", "went": "go", "gone": "go",
-    "met": "meet", "kept": "keep", "drew": "draw", "drawn": "draw", "chose": "choose", "chosen": "choose",
-    "spoke": "speak", "spoken": "speak", "fell": "fall", "fallen": "fall", "flew": "fly", "flown": "fly",
-    "drove": "drive", "driven": "drive", "rode": "ride", "ridden": "ride", "rose": "rise", "risen": "rise",
-    "broke": "break", "broken": "break", "stood": "stand", "shot": "shoot", "struck": "strike", "got": "get",
-    "gotten": "get", "paid": "pay", "lost": "lose", "sent": "send", "spent": "spend", "felt": "feel",
-    "heard": "hear", "meant": "mean", "sat": "sit", "wore": "wear", "worn": "wear", "fled": "flee", "hung": "hang",
-    "swam": "swim", "sank": "sink", "sunk": "sink", "threw": "throw", "thrown": "throw", "shook": "shake",
-    "forgot": "forget", "forgotten": "forget", "lay": "lie", "lain": "lie", "slept": "sleep", "found": "find",
-    "born": "bear", "borne": "bear", "bore": "bear", "beaten": "beat", "died": "die", "lied": "lie", "tied": "tie",
-    "ate": "eat", "eaten": "eat", "sought": "seek", "caught": "catch", "dealt": "deal", "dug": "dig", "fed": "feed",
-    "froze": "freeze", "frozen": "freeze", "hid": "hide", "hidden": "hide", "lent": "lend", "lit": "light",
-    "overcame": "overcome", "overthrew": "overthrow", "overthrown": "overthrow", "rang": "ring", "rung": "ring",
-    "shone": "shine", "shrank": "shrink", "slid": "slide", "spun": "spin", "stole": "steal", "stolen": "steal",
-    "stuck": "stick", "swore": "swear", "sworn": "swear", "swept": "sweep", "swung": "swing", "tore": "tear",
-    "torn": "tear", "understood": "understand", "undertook": "undertake", "undertaken": "undertake",
-    "upheld": "uphold", "withdrew": "withdraw", "withdrawn": "withdraw", "bound": "bind", "bred": "breed",
-    "burnt": "burn", "clung": "cling", "crept": "creep", "drank": "drink", "drunk": "drink", "forgave": "forgive",
-    "forgiven": "forgive", "laid": "lay", "leapt": "leap", "learnt": "learn", "sped": "speed", "strove": "strive",
-    "shown": "show", "sewn": "sew", "sown": "sow", "proven": "prove", "sprang": "spring", "sprung": "spring",
-    "arose": "arise", "arisen": "arise", "woke": "wake", "woken": "wake", "dove": "dive", "stank": "stink",
-}
-_PARTICIPLE_ONLY = _words(
-    "born borne known written taken given sung begun grown seen drawn chosen spoken fallen flown driven ridden risen "
-    "broken gotten worn sunk thrown forgotten lain eaten frozen hidden overthrown rung stolen sworn torn undertaken "
-    "withdrawn drunk shown sewn sown proven beaten gone been done forgiven sprung arisen woken"
-)
-_NOT_FINITE_IRREG = _words("lay bound lit set cut put hit read cast quit spread")
-
-_E_IT = _words("unit invit cit recit ignit excit incit expedit writ")
-_E_ET = _words("complet compet delet deplet")
-_E_OR = _words("explor stor scor restor ignor ador implor deplor shor")
-_E_ER = _words("interfer adher rever persever coher")
-_E_OP = _words("hop scop elop cop")
-
-
-def _restore_e(stem: str) -> str:
-    """Guess the base form of a verb stem left after stripping -ed/-ing ("locat" -> "locate", "play" -> "play")."""
-    if len(stem) < 2:
-        return stem
-    vowels = "aeiou"
-    last, prev = stem[-1], stem[-2]
-    prev2 = stem[-3] if len(stem) >= 3 else ""
-    if stem in _E_IT or stem in _E_ET or stem in _E_OR or stem in _E_ER or stem in _E_OP:
-        return stem + "e"
-    if last in "vzcu":
-        return stem + "e"
-    if last == "s":
-        return stem if prev == "s" else stem + "e"
-    if last == "g":
-        if prev in "rdl" or (prev in vowels and prev2 not in vowels) or stem.endswith("ang"):
-            return stem + "e"
-        return stem
-    if last == "l":
-        if prev not in vowels and prev != "l" and prev not in "rw":
-            return stem + "e"
-        if prev in "aiou" and prev2 and prev2 not in vowels:
-            return stem + "e"
-        return stem
-    if last == "h":
-        return stem + "e" if prev == "t" else stem
-    if last == "t":
-        if prev in "au" and prev2 not in vowels:
-            return stem + "e"
-        if prev == "o" and prev2 and prev2 not in vowels:
-            return stem + "e"
-        return stem
-    if last == "d":
-        if prev in "iuoa" and prev2 and prev2 not in vowels:
-            return stem + "e"
-        return stem
-    if last in "rkmpb":
-        if last == "r" and prev in "iua" and prev2 not in vowels:
-            return stem + "e"
-        if last in "kmpb" and prev in vowels and prev2 not in vowels and not (last == "p" and prev == "o"):
-            return stem + "e"
-        return stem
-    if last == "n":
-        if prev in "iu" and prev2 and prev2 not in vowels:
-            return stem + "e"
-        return stem
-    return stem
-
-
-def _undouble(stem: str) -> str:
-    if len(stem) >= 4 and stem[-1] == stem[-2] and stem[-1] in "bdgkmnprt" and stem not in ("add", "odd", "err"):
-        return stem[:-1]
-    return stem
-
-
-def _lemma(word: str) -> tuple[str, str]:
-    """(base form, tense) of a verb form; tense is "past", "3sg", "ing" or "base"."""
-    w = word.lower()
-    if w in _IRREGULAR:
-        base = _IRREGULAR[w]
-        if w in ("is", "has", "does"):
-            return base, "3sg"
-        if w == "are":
-            return base, "base"
-        return base, "past"
-    if w.endswith("ing") and len(w) > 5:
-        stem = w[:-3]
-        if stem.endswith("y") and len(stem) == 2:
-            return stem[0] + "ie", "ing"  # dying, lying, tying
-        if len(stem) >= 4 and stem[-1] == stem[-2] and stem[-1] in "bdgkmnprt":
-            return stem[:-1], "ing"
-        return _restore_e(stem), "ing"
-    if w.endswith("ed") and len(w) > 3:
-        if w.endswith("ied") and len(w) > 4:
-            return w[:-3] + "y", "past"
-        if w.endswith("eed"):
-            return w[:-1], "past"
-        stem = w[:-2]
-        undoubled = _undouble(stem)
-        if undoubled != stem:
-            return undoubled, "past"
-        return _restore_e(stem), "past"
-    if w.endswith("s") and not w.endswith("ss") and len(w) > 2:
-        if w.endswith("ies") and len(w) > 4:
-            return w[:-3] + "y", "3sg"
-        if w.endswith(("sses", "shes", "ches", "xes", "zzes", "oes")):
-            return w[:-2], "3sg"
-        return w[:-1], "3sg"
-    return w, "base"
-
-
-def _third_person(base: str) -> str:
-    special = {"be": "is", "have": "has", "do": "does", "go": "goes"}
-    if base in special:
-        return special[base]
-    if base.endswith(("s", "sh", "ch", "x", "z", "o")):
-        return base + "es"
-    if base.endswith("y") and len(base) > 1 and base[-2] not in "aeiou":
-        return base[:-1] + "ies"
-    return base + "s"
-
-
-# ----------------------------------------------------------------------------------------------------------------------
 # Tokens
 # ----------------------------------------------------------------------------------------------------------------------
 
@@ -423,9 +109,6 @@ class _Tok:
 
 
 _PARTICLE_NAME = re.compile(r"^(?:[a-z]{1,3}['’-])+[A-Z]")
-_CONNECT = _words("of the and de du des la le les von van der den di da del della do dos das in on at for to a an "
-                  "& y et e upon under over")
-_FIRST_COMMON = _NON_HEAD | _words("name list give tell along during")
 
 
 def _tokenize(question: str) -> list[_Tok]:
@@ -450,11 +133,11 @@ def _tokenize(question: str) -> list[_Tok]:
             merged[-1].cap = True
             continue
         merged.append(tok)
-    if merged and merged[0].kind == "word" and merged[0].lo in _FIRST_COMMON:
+    if merged and merged[0].kind == "word" and merged[0].lo in FIRST_WORD_COMMON:
         merged[0].cap = False
     for i, tok in enumerate(merged):
         # a capitalised word right after a comma or colon that starts a wh-clause ("In 2002, What ...") is not a name
-        if tok.cap and tok.lo in _WH and i > 0 and merged[i - 1].text in (",", ";"):
+        if tok.cap and tok.lo in WH_WORDS and i > 0 and merged[i - 1].text in (",", ";"):
             tok.cap = False
     return _merge_entities(merged, question)
 
@@ -487,7 +170,7 @@ def _merge_entities(toks: list[_Tok], question: str) -> list[_Tok]:
                     continue
                 break
             k = j
-            while k < n and k - j < 2 and (toks[k].lo in _CONNECT and toks[k].kind == "word" or toks[k].kind == "poss"
+            while k < n and k - j < 2 and (toks[k].lo in QUESTION_CONNECTORS and toks[k].kind == "word" or toks[k].kind == "poss"
                                            or toks[k].text in (":", "-")):
                 k += 1
             if k > j and k < n and (_is_cap(toks[k]) and toks[k].kind != "ent" or toks[k].kind == "num"):
@@ -566,42 +249,42 @@ class _Parser:
         if not self._is_word(i) or self.T[i].cap:
             return False
         w = self.T[i].lo
-        if w in _AUX_FINITE:
+        if w in FINITE_AUXILIARIES:
             return True
         prev = self._lo(i - 1)
-        if prev in _DET or prev in _POSS_PRON or self._kind(i - 1) == "poss" or prev in _SUPERLATIVE or prev == "to":
+        if prev in DETERMINERS or prev in POSSESSIVE_PRONOUNS or self._kind(i - 1) == "poss" or prev in SUPERLATIVES or prev == "to":
             return False
-        if w in _IRREGULAR:
-            return w not in _PARTICIPLE_ONLY and w not in _NOT_FINITE_IRREG
-        if w.endswith("ed") and len(w) >= 5 and w not in _ED_NON_VERBS:
+        if w in IRREGULAR_VERBS:
+            return w not in PARTICIPLE_ONLY and w not in NOT_FINITE_IRREGULAR
+        if w.endswith("ed") and len(w) >= 5 and w not in ED_NON_VERBS:
             return True
         if w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
-            base = _lemma(w)[0]
-            if base in _S_VERBS:
+            base = lemma(w)[0]
+            if base in S_VERBS:
                 return True
             # "shares a border", "borders Texas": a noun-ish verb followed by an object reads as a verb
-            return base in _BASE_VERBS and (self._lo(i + 1) in _DET or self._kind(i + 1) in ("ent", "ref"))
+            return base in BASE_VERBS and (self._lo(i + 1) in DETERMINERS or self._kind(i + 1) in ("ent", "ref"))
         return False
 
     def _is_participle(self, i: int) -> bool:
         if not self._is_word(i) or self.T[i].cap:
             return False
         w = self.T[i].lo
-        if w in _IRREGULAR and w not in _BE_ALL and w not in _HAVE and w not in _DO:
+        if w in IRREGULAR_VERBS and w not in BE_FORMS and w not in HAVE_FORMS and w not in DO_FORMS:
             return True
-        return w.endswith("ed") and len(w) >= 5 and w not in _ED_NON_VERBS
+        return w.endswith("ed") and len(w) >= 5 and w not in ED_NON_VERBS
 
     def _is_adverb(self, i: int) -> bool:
         if not self._is_word(i):
             return False
         w = self.T[i].lo
-        return w in _ADVERBS or (w.endswith("ly") and len(w) > 4 and w not in _LY_NOUNS)
+        return w in ADVERBS or (w.endswith("ly") and len(w) > 4 and w not in LY_NOUNS)
 
     def _is_sup_word(self, i: int) -> bool:
         if not self._is_word(i):
             return False
         for part in self.T[i].lo.split("-"):
-            if part in _SUPERLATIVE or (part.endswith("est") and len(part) > 4 and part not in _EST_NON):
+            if part in SUPERLATIVES or (part.endswith("est") and len(part) > 4 and part not in EST_NON_SUPERLATIVES):
                 return True
         return False
 
@@ -614,14 +297,14 @@ class _Parser:
             return False
         w = self.T[k].lo
         nxt = k + 1
-        if self._is_participle(k) and w not in _NOT_FINITE_IRREG:
-            return (self._lo(nxt) in _PREPS and self._lo(nxt) != "of") or self._lo(nxt) in ("where", "when")
-        if w.endswith("ing") and len(w) > 5 and w not in _ING_NOUNS:
+        if self._is_participle(k) and w not in NOT_FINITE_IRREGULAR:
+            return (self._lo(nxt) in PREPOSITIONS and self._lo(nxt) != "of") or self._lo(nxt) in ("where", "when")
+        if w.endswith("ing") and len(w) > 5 and w not in ING_NOUNS:
             if self._is_sup_word(k - 1):
                 return False
             nk = self._kind(nxt)
             nl = self._lo(nxt)
-            if nk in ("ent", "ref", "num") or nl in _DET or (nl in _PREPS and nl != "of"):
+            if nk in ("ent", "ref", "num") or nl in DETERMINERS or (nl in PREPOSITIONS and nl != "of"):
                 return True
         return False
 
@@ -635,16 +318,16 @@ class _Parser:
         if t.kind != "word":
             return False
         w = t.lo
-        if w in _NON_HEAD:
+        if w in NON_HEADS:
             return False
-        if w.endswith("ly") and len(w) > 4 and w not in _LY_NOUNS:
+        if w.endswith("ly") and len(w) > 4 and w not in LY_NOUNS:
             return False
         if j > hs:
             if self._participle_postmod(j):
                 return False
             if self._is_finite(j):
                 return False
-        elif w in _IRREGULAR and w not in _PARTICIPLE_ONLY and w not in _NOT_FINITE_IRREG:
+        elif w in IRREGULAR_VERBS and w not in PARTICIPLE_ONLY and w not in NOT_FINITE_IRREGULAR:
             return False
         return True
 
@@ -654,15 +337,15 @@ class _Parser:
             return False
         w = self.T[k].lo
         prev = self._lo(k - 1)
-        if (prev in _DET or prev in _POSS_PRON or self._kind(k - 1) == "poss" or prev == "to" or prev in _MODAL
-                or prev in _HAVE or prev in _BE_ALL):
+        if (prev in DETERMINERS or prev in POSSESSIVE_PRONOUNS or self._kind(k - 1) == "poss" or prev == "to" or prev in MODALS
+                or prev in HAVE_FORMS or prev in BE_FORMS):
             return False
         if self._lo(k + 1) == "of" or self._is_sup_word(k - 1):
             return False
-        if w in _BASE_VERBS:
+        if w in BASE_VERBS:
             return True
         # after a passive/intransitive verb group ("where X is located reinstate ..."), a bare content word is a verb
-        if (self._is_participle(k - 1) and self._lo(k - 2) in _BE_ALL | _HAVE and w not in _NON_HEAD
+        if (self._is_participle(k - 1) and self._lo(k - 2) in BE_FORMS | HAVE_FORMS and w not in NON_HEADS
                 and not w.endswith(("s", "ed", "ing", "ly"))):
             return True
         return False
@@ -673,18 +356,18 @@ class _Parser:
         end = n - 1 if n and T[-1].text in ("?", ".", "!") else n
         fr = _Frame(end=end)
         q0 = 0
-        if n and (self._lo(0) in _PREPS or self._lo(0) in ("along", "during")):
+        if n and (self._lo(0) in PREPOSITIONS or self._lo(0) in ("along", "during")):
             for c in range(1, min(end, 25)):
-                if T[c].text == "," and (self._lo(c + 1) in _WH or self._lo(c + 2) in _WH):
+                if T[c].text == "," and (self._lo(c + 1) in WH_WORDS or self._lo(c + 2) in WH_WORDS):
                     fr.prefix_end = c
                     q0 = c + 1
                     break
         i = q0
         wh_prep = False
-        if self._lo(i) in _PREPS and self._lo(i + 1) in _WH:
+        if self._lo(i) in PREPOSITIONS and self._lo(i + 1) in WH_WORDS:
             wh_prep = True
             i += 1
-        if self._lo(i) not in _WH or self.T[i].cap and i != 0 and i != q0:
+        if self._lo(i) not in WH_WORDS or self.T[i].cap and i != 0 and i != q0:
             fr.kind = "decl"
             return fr
         wh = self._lo(i)
@@ -693,16 +376,16 @@ class _Parser:
             j += 1
         if wh in ("what", "which", "whose", "how"):
             while j < end:
-                if self._kind(j) in ("ent", "num") or (self._is_word(j) and self._lo(j) not in _NON_HEAD
+                if self._kind(j) in ("ent", "num") or (self._is_word(j) and self._lo(j) not in NON_HEADS
                                                        and not self._is_finite(j) and not self._is_adverb(j)):
                     j += 1
-                elif self._lo(j) == "of" and j + 1 < end and self._lo(j + 1) not in _DET:
+                elif self._lo(j) == "of" and j + 1 < end and self._lo(j + 1) not in DETERMINERS:
                     j += 1
                 else:
                     break
         fr.wh = (q0, j)
         nxt = self._lo(j)
-        if nxt in _DO or nxt in _MODAL:
+        if nxt in DO_FORMS or nxt in MODALS:
             fr.kind = "do"
             fr.subj_start = j + 1
             for k in range(j + 2, end):
@@ -710,19 +393,19 @@ class _Parser:
                     fr.boundary = k
                     break
             fr.ident = fr.boundary is None and not wh_prep and wh in ("who", "what") and j == i + 1
-        elif nxt in _BE:
+        elif nxt in BE_FINITE:
             if self._is_participle(j + 1):
                 fr.kind = "wh_subj"
             else:
                 fr.kind = "be"
                 fr.subj_start = j + 1
                 k = end - 1
-                if self._lo(k) in _PREPS and k - 1 > j:
+                if self._lo(k) in PREPOSITIONS and k - 1 > j:
                     k -= 1
-                if (k > j + 1 and self._is_participle(k) and self._lo(k - 1) not in _BE_ALL
-                        and self._lo(k - 1) not in _REL_PRON and self._lo(k - 1) not in _DET):
+                if (k > j + 1 and self._is_participle(k) and self._lo(k - 1) not in BE_FORMS
+                        and self._lo(k - 1) not in RELATIVE_PRONOUNS and self._lo(k - 1) not in DETERMINERS):
                     # unless it is the verb of a relative clause that has no other ("the city where X died")
-                    rel = [r for r in range(j + 1, k) if self._lo(r) in _REL_PRON and self._is_word(r)]
+                    rel = [r for r in range(j + 1, k) if self._lo(r) in RELATIVE_PRONOUNS and self._is_word(r)]
                     if not rel or any(self._is_finite(r) for r in range(rel[-1] + 1, k)):
                         fr.boundary = k
                 fr.ident = fr.boundary is None and not wh_prep and wh in ("who", "what", "which")
@@ -734,17 +417,17 @@ class _Parser:
     def _key(self, hs: int, he: int) -> str:
         if he - hs >= 3 and self.T[he - 2].lo == "of":
             three = " ".join(self.T[k].lo for k in range(he - 3, he))
-            if three in _MULTI_OF:
+            if three in OF_RELATION_PHRASES:
                 return three
         if he - hs >= 2:
             two = f"{self.T[he - 2].lo} {self.T[he - 1].lo}"
-            if two in _REL_OF or two in _PERSON_NOUNS or two in _THING_RELS2 or two in _ROLE_RELS:
+            if two in OF_RELATIONS or two in WHO_NOUNS or two in THING_RELATION_PHRASES or two in ROLE_RELATIONS:
                 return two
         return self.T[he - 1].lo if he > hs else ""
 
     def _plural(self, key: str) -> bool:
         w = key.split()[-1] if key else ""
-        return w.endswith("s") and not w.endswith(("ss", "us", "is", "ics")) and w not in _PERSON_RELS
+        return w.endswith("s") and not w.endswith(("ss", "us", "is", "ics")) and w not in PERSON_RELATIONS
 
     def _classify_head(self, start: int, hs: int, he: int) -> _Node:
         T = self.T
@@ -752,11 +435,11 @@ class _Parser:
         if all(T[k].kind in ("ent", "num") for k in toks):
             return _Node("atom", start, he, head=(hs, he))
         # "the Green performer", "the Another Page record label"
-        if T[hs].kind == "ent" and T[hs].lo not in _DEMONYMS:
+        if T[hs].kind == "ent" and T[hs].lo not in DEMONYMS:
             k = hs
             while k < he and T[k].kind in ("ent", "num"):
                 k += 1
-            if k < he and self._key(k, he) in _WORK_RELS and self._key(k, he) == " ".join(
+            if k < he and self._key(k, he) in WORK_RELATIONS and self._key(k, he) == " ".join(
                     T[x].lo for x in range(k, he)):
                 arg = _Node("atom", hs, k)
                 return _Node("rel", start, he, head=(k, he), key=self._key(k, he), arg=arg, form="compound")
@@ -783,23 +466,23 @@ class _Parser:
             j = i + 1
             if t.kind == "ent":  # absorb trailing lowercase words of a name: "Greyhound buses", "Al gran sole"
                 while (j < limit and self._is_word(j) and self._is_head_word(j, i, limit)
-                       and (self._lo(j) not in _BASE_VERBS or j + 1 == limit < self.n - 1)
+                       and (self._lo(j) not in BASE_VERBS or j + 1 == limit < self.n - 1)
                        and not self._lo(j).endswith("ing")):
                     j += 1
             node = _Node("atom", i, j)
-        elif t.lo in _DET or (bare and t.kind == "word" and self._is_head_word(i, i, limit) and not self._is_finite(i)):
-            hs = i + 1 if t.lo in _DET else i
+        elif t.lo in DETERMINERS or (bare and t.kind == "word" and self._is_head_word(i, i, limit) and not self._is_finite(i)):
+            hs = i + 1 if t.lo in DETERMINERS else i
             j = hs
             while j < limit and j - hs < 8 and self._is_head_word(j, hs, limit):
                 j += 1
             if j == hs:
                 return None
             if (j + 1 < limit and self._lo(j) == "of" and j > hs
-                    and f"{self._lo(j - 1)} of {self._lo(j + 1)}" in _MULTI_OF):
+                    and f"{self._lo(j - 1)} of {self._lo(j + 1)}" in OF_RELATION_PHRASES):
                 j += 2
             node = self._classify_head(start, hs, j)
             det_headed = True
-            if hs == i and self._lo(j) not in _REL_PRON:  # a bare noun only heads a relative clause ("team that ...")
+            if hs == i and self._lo(j) not in RELATIVE_PRONOUNS:  # a bare noun only heads a relative clause ("team that ...")
                 return node
         else:
             return None
@@ -811,10 +494,10 @@ class _Parser:
                 k += 1
             if k == hs2:
                 break
-            if k + 1 < limit and T[k].lo == "of" and f"{T[k - 1].lo} of {self._lo(k + 1)}" in _MULTI_OF:
+            if k + 1 < limit and T[k].lo == "of" and f"{T[k - 1].lo} of {self._lo(k + 1)}" in OF_RELATION_PHRASES:
                 k += 2
             key = self._key(hs2, k) if T[k - 2].lo != "of" else " ".join(T[x].lo for x in range(k - 3, k))
-            if not (key in _REL_OF or key in _TEMPLATES or key in _PLACE_TYPES or key in _PERSON_NOUNS
+            if not (key in OF_RELATIONS or key in RELATION_TEMPLATES or key in PLACE_TYPES or key in WHO_NOUNS
                     or any(self._is_sup_word(x) for x in range(hs2, k))):
                 # "the Old West's inadequate local police", "the king's speech": a description, not a relation
                 node = _Node("atom", start, k, head=(hs2, k), key=key)
@@ -840,12 +523,12 @@ class _Parser:
             if comp is None:
                 return node
             kids = [comp] if comp.complex else []
-            if (key in _WORK_RELS and comp.kind == "rel" and comp.form == "poss" and comp.key in _KINSHIP
+            if (key in WORK_RELATIONS and comp.kind == "rel" and comp.form == "poss" and comp.key in KINSHIP_NOUNS
                     and comp.arg is not None and not comp.arg.complex):
                 # "the author of X's father" = the father of (the author of X): works have no fathers
                 inner = _Node("rel", start, comp.arg.end, [], head=(hs, he), key=key, arg=comp.arg, form="of")
                 return _Node("rel", start, comp.end, [inner], head=comp.head, key=comp.key, arg=inner, form="poss")
-            if key in _REL_OF and node.kind != "sup":
+            if key in OF_RELATIONS and node.kind != "sup":
                 rel = _Node("rel", start, comp.end, kids, head=(hs, he), key=key, arg=comp, form="of")
                 self._role_pp(rel, limit)
                 return rel
@@ -854,16 +537,16 @@ class _Parser:
             if comp.complex:
                 return _Node("generic", start, comp.end, kids, head=(hs, he), key=key)
             return _Node("atom", start, comp.end, head=(hs, he), key=key)
-        if w in _PREPS and self._lo(j + 1) not in ("which", "whom"):
+        if w in PREPOSITIONS and self._lo(j + 1) not in ("which", "whom"):
             comp = self._parse_np(j + 1, limit, bare=(w != "with"))
             if comp is None:
                 return node
             kids = [comp] if comp.complex else []
-            if w == "with" and key in _TYPE_NOUNS:
+            if w == "with" and key in TYPE_NOUNS:
                 return _Node("with", start, comp.end, kids, head=(hs, he), key=key, arg=comp, prep=w)
-            if w == "by" and key in _WORK_NOUNS:
+            if w == "by" and key in WORK_NOUNS:
                 return _Node("by", start, comp.end, kids, head=(hs, he), key=key, arg=comp, prep=w)
-            if w in ("in", "on", "from") and (key in _ROLE_RELS or key in ("cast member", "star", "character")):
+            if w in ("in", "on", "from") and (key in ROLE_RELATIONS or key in ("cast member", "star", "character")):
                 return _Node("rel", start, comp.end, kids, head=(hs, he), key=key, arg=comp, form="prep", prep=w)
             if node.sup and w in ("in", "of", "from", "on", "among", "at") and not self._plural(key) \
                     and self._comp_ok_for_sup(comp):
@@ -873,8 +556,8 @@ class _Parser:
             if node.kind == "sup":
                 return node
             return _Node("atom", start, comp.end, head=(hs, he), key=key)
-        if w in _REL_PRON or (w in _PREPS and self._lo(j + 1) in ("which", "whom")):
-            if w == "that" and (self._lo(j + 1) in _PREPS or self._lo(j + 1) in _WH):  # "found that what ..."
+        if w in RELATIVE_PRONOUNS or (w in PREPOSITIONS and self._lo(j + 1) in ("which", "whom")):
+            if w == "that" and (self._lo(j + 1) in PREPOSITIONS or self._lo(j + 1) in WH_WORDS):  # "found that what ..."
                 return node
             clause = self._parse_clause(start, hs, he, j, limit)
             return clause or node
@@ -887,7 +570,7 @@ class _Parser:
     def _role_pp(self, node: _Node, limit: int) -> None:
         """ "X's actor on Family Ties": the show a role belongs to stays with the role."""
         j = node.end
-        if node.key in _ROLE_RELS and node.form in ("poss", "of") and self._lo(j) in ("in", "on", "from"):
+        if node.key in ROLE_RELATIONS and node.form in ("poss", "of") and self._lo(j) in ("in", "on", "from"):
             comp = self._parse_np(j + 1, limit, bare=True)
             if comp is not None and not comp.complex:
                 node.pp = (j, comp.end)
@@ -923,7 +606,7 @@ class _Parser:
                     kids.append(node)
                     k = node.end
                     continue
-            if t.kind == "word" and (lo in _SUBORD or lo in _CONJ or lo in ("where", "who", "which")):
+            if t.kind == "word" and (lo in SUBORDINATORS or lo in CONJUNCTIONS or lo in ("where", "who", "which")):
                 allow += 1
                 k += 1
                 continue
@@ -946,12 +629,12 @@ class _Parser:
 
     def _verb_group_end(self, v: int) -> int:
         k = v + 1
-        if self._lo(v) in _AUX_FINITE:
+        if self._lo(v) in FINITE_AUXILIARIES:
             while k < self.n and (self._lo(k) in ("be", "been", "being", "not", "have")
                                   or (self._is_adverb(k) and self._lo(k) not in ("first", "last", "only"))
                                   or self._is_participle(k)
                                   or (self._is_word(k) and self._lo(k).endswith("ing")
-                                      and self._lo(k) not in _ING_NOUNS)):
+                                      and self._lo(k) not in ING_NOUNS)):
                 k += 1
         return k
 
@@ -962,10 +645,10 @@ class _Parser:
             k += 1
         if self._is_finite(k):
             return k
-        if self._is_word(k) and not self.T[k].cap and self._lo(k) not in _NON_HEAD:
+        if self._is_word(k) and not self.T[k].cap and self._lo(k) not in NON_HEADS:
             w = self._lo(k)
             nxt = k + 1
-            objectish = self._kind(nxt) in ("ent", "ref", "num") or self._lo(nxt) in _DET or self._lo(nxt) in _PREPS
+            objectish = self._kind(nxt) in ("ent", "ref", "num") or self._lo(nxt) in DETERMINERS or self._lo(nxt) in PREPOSITIONS
             if objectish and ((w.endswith("s") and not w.endswith("ss")) or w.endswith("ed")):
                 return k
         return None
@@ -976,7 +659,7 @@ class _Parser:
         prep = ""
         if zero:  # "the person [that] Velbourg is named after"
             pron, b = "that", j
-        elif w in _PREPS:
+        elif w in PREPOSITIONS:
             prep, pron, b = w, self._lo(j + 1), j + 2
         else:
             pron, b = w, j + 1
@@ -1062,7 +745,7 @@ class _Parser:
         return self._render(hs, he)
 
     def _who_which(self, node: _Node) -> str:
-        if node.key in _WHO_HEADS:
+        if node.key in WHO_HEADS:
             return "Who"
         head = self._head_text(node)
         return f"Which {head}" if head else "What"
@@ -1074,9 +757,9 @@ class _Parser:
         v = node.verb
         rest = self._render(v + 1, node.body[1])
         vw = self.T[v].lo
-        if vw in _AUX_FINITE:
+        if vw in FINITE_AUXILIARIES:
             return f"{vw} {subj} {rest}".strip()
-        base, tense = _lemma(vw)
+        base, tense = lemma(vw)
         aux = {"past": "did", "3sg": "does"}.get(tense, "do")
         return f"{aux} {subj} {base} {rest}".strip()
 
@@ -1086,22 +769,22 @@ class _Parser:
             x = self._render(node.arg.start, node.arg.end) if node.arg else ""
             head = self._head_text(node)
             key = node.key
-            who = "Who" if key in _PERSON_NOUNS else "What"
-            if key in _ROLE_RELS and node.form in ("poss", "of"):
+            who = "Who" if key in WHO_NOUNS else "What"
+            if key in ROLE_RELATIONS and node.form in ("poss", "of"):
                 pp = f" {self._render(*node.pp)}" if node.pp else ""
                 return f"Who plays {x}{pp}?"
-            known = key in _REL_OF or key in _TEMPLATES
+            known = key in OF_RELATIONS or key in RELATION_TEMPLATES
             if node.form == "poss" and (not known or head.lower() != key):
                 return f"{who} is {x}'s {head}?" if not x.endswith("'") else f"{who} is {x} {head}?"
-            if key in _TEMPLATES and head.lower() == key:
-                return _TEMPLATES[key].format(x=x)
+            if key in RELATION_TEMPLATES and head.lower() == key:
+                return RELATION_TEMPLATES[key].format(x=x)
             if node.form == "prep":
                 return f"{who} is the {head} {node.prep} {x}?"
             det = self._lo(node.start) if node.form == "of" and self._lo(node.start) in ("a", "an") else "the"
             pp = f" {self._render(*node.pp)}" if node.pp else ""
             return f"{who} is {det} {head} of {x}{pp}?"
         if k == "sup":
-            who = "Who" if node.key in _PERSON_NOUNS else "What"
+            who = "Who" if node.key in WHO_NOUNS else "What"
             return f"{who} is {self._render(node.start, node.end)}?"
         if k == "with":
             return f"{self._who_which(node)} has {self._render(node.arg.start, node.arg.end)}?"
@@ -1113,9 +796,9 @@ class _Parser:
             adv = self._render(node.body[0], v) + " " if v > node.body[0] else ""
             rest = self._render(v + 1, node.body[1])
             if node.form == "ing":
-                verb = _third_person(_lemma(self.T[v].lo)[0])
+                verb = third_person(lemma(self.T[v].lo)[0])
                 return f"{self._who_which(node)} {adv}{verb} {rest}?"
-            be = "is" if self.T[v].lo in _STATIVE_PART or adv else "was"
+            be = "is" if self.T[v].lo in STATIVE_PARTICIPLES or adv else "was"
             return f"{self._who_which(node)} {be} {adv}{self.T[v].text} {rest}?"
         if k in ("clause", "headless"):
             return self._clause_question(node)
@@ -1127,11 +810,11 @@ class _Parser:
         key = node.key
         pron, prep = node.pron, node.prep
         if pron in ("where",):
-            wh = "Where" if node.kind == "headless" or key in _WHERE_HEADS or not head else f"In which {head}"
+            wh = "Where" if node.kind == "headless" or key in WHERE_HEADS or not head else f"In which {head}"
         elif pron == "when":
-            wh = "When" if key in _WHEN_HEADS or not head else f"During which {head}"
+            wh = "When" if key in WHEN_HEADS or not head else f"During which {head}"
         elif prep:
-            obj = "whom" if pron == "whom" or key in _WHO_HEADS else f"which {head}"
+            obj = "whom" if pron == "whom" or key in WHO_HEADS else f"which {head}"
             wh = f"{prep.capitalize()} {obj}"
         else:
             wh = self._who_which(node)
@@ -1166,8 +849,8 @@ class _Parser:
     def _realize(self, node: _Node, keep: bool = False) -> None:
         for child in node.children:
             # "the actor of Grace's boyfriend": a character's relative is part of the character, not a hop
-            character = (node.kind == "rel" and node.key in _ROLE_RELS and child.kind == "rel"
-                         and child.key in _KINSHIP)
+            character = (node.kind == "rel" and node.key in ROLE_RELATIONS and child.kind == "rel"
+                         and child.key in KINSHIP_NOUNS)
             self._realize(child, keep=character)
         if node.kind == "generic" or keep:
             return
@@ -1184,7 +867,7 @@ class _Parser:
         if node.start != fr.subj_start:
             return False
         e = node.end
-        to_end = e >= fr.end or (fr.kind == "be" and self._lo(e) in _PREPS and e + 1 < fr.end)
+        to_end = e >= fr.end or (fr.kind == "be" and self._lo(e) in PREPOSITIONS and e + 1 < fr.end)
         if fr.ident:
             return to_end
         # "Where is the origin of NP?": a relation of the subject is still the asked-for thing
@@ -1210,7 +893,7 @@ class _Parser:
                 i += 1
                 continue
             if (node.kind == "rel" and node.form == "of" and node.pp is None and i == fr.subj_start
-                    and fr.boundary is not None and node.end < fr.boundary and self._lo(node.end) in _PREPS):
+                    and fr.boundary is not None and node.end < fr.boundary and self._lo(node.end) in PREPOSITIONS):
                 # "did the singer of X in the movie Y win ...": the whole subject up to the main verb is the phrase
                 node.pp = (node.end, fr.boundary)
                 node.end = fr.boundary
@@ -1218,8 +901,8 @@ class _Parser:
                 # after "become"/"remain" a noun phrase is a predicate ("became the top maker in 1994"), not a hop
                 predicate = self._lo(i - 1) in ("become", "became", "becomes", "becoming", "remain", "remained")
                 # "who played the wife of X in Y": a role in a work is looked up together with the casting
-                role = (node.kind == "rel" and node.key in _KINSHIP and node.form in ("of", "poss")
-                        and _lemma(self._lo(i - 1))[0] in ("play", "portray", "voice"))
+                role = (node.kind == "rel" and node.key in KINSHIP_NOUNS and node.form in ("of", "poss")
+                        and lemma(self._lo(i - 1))[0] in ("play", "portray", "voice"))
                 self._realize(node, keep=predicate or role or self._keep_top(node, fr))
             i = max(node.end, i + 1)
         if not self.steps:

@@ -15,20 +15,18 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .config import HopConfig, RetrievalConfig
-from .decompose import _IRREGULAR as _IRREGULAR_VERBS  # "held" -> "hold", "wrote" -> "write", ...
 from .index import HybridIndex, Mode, bm25_tokenize
-from .reader import _COMMON as _COMMON_WORDS  # words capitalised only because they start a sentence
-from .reader import _STOP_Q as _QUESTION_WORDS  # wh-words, auxiliaries, "name", "called", "many", ...
-from .reader import _SYNONYMS as _RELATION_WORDS  # "husband" -> "married", "headquarters" -> "headquartered based"
-from .reader import _GENERIC_HEADS  # "river", "university", "records", "king", ...: nouns, not names
-from .reader import _DATE_NOUNS, _RELATION_NOUNS, _RELATIONS, _classify, _relation_info
+from .lexical.lexicon import (COMMON_WORDS, COUNT_NOUNS, DATE_NOUNS, GENERIC_HEADS, NAME_JOINERS, QUESTION_STOPWORDS,
+                              RELATION_FILLER)
+from .lexical.morphology import IRREGULAR_VERBS
+from .lexical.questions import classify
+from .lexical.relations import RELATION_NOUNS, RELATIONS, SYNONYMS, relation_info
 from .text import split_sentences, words
 from .types import Fact, Hit
 
 # A capitalised name, allowing lower-case joiners inside it ("University of Velmora", "Lorenzo Costa the Elder").
 # The same with whole-word joiners ("Who did ..." is not "Who di").
 _NAME = _SUBJECT_NAME = re.compile(r"\b[A-Z0-9][\w'’\-]*(?:\s+(?:(?:of|the|de|da|di|del|von|van|der|le|la|and|&)\b|[A-Z0-9][\w'’\-]*))*")
-_JOINERS = {"the", "of", "and", "de", "da", "di", "del", "von", "van", "der", "le", "la"}
 
 
 @dataclass
@@ -69,14 +67,14 @@ class Condenser:
     @lru_cache(maxsize=200_000)
     def stems(self, text: str) -> frozenset[str]:
         """`terms` without the vocabulary filter: a word no passage uses is still a word of the question."""
-        bases = " ".join(_IRREGULAR_VERBS[w] for w in words(text) if w in _IRREGULAR_VERBS)
+        bases = " ".join(IRREGULAR_VERBS[w] for w in words(text) if w in IRREGULAR_VERBS)
         return frozenset(bm25_tokenize([f"{text} {bases}" if bases else text], return_ids=False)[0])
 
     @lru_cache(maxsize=20_000)
     def goal_terms(self, goal: str) -> frozenset[str]:
         """The goal's terms plus the words that state its relation in running text (the reader's table:
         "husband" -> "married", "spouse" -> "married wife husband", "born" -> "birth birthplace native")."""
-        extra = " ".join(_RELATION_WORDS[w] for w in words(goal) if w in _RELATION_WORDS)
+        extra = " ".join(SYNONYMS[w] for w in words(goal) if w in SYNONYMS)
         return self.terms(goal) | self.terms(extra) if extra else self.terms(goal)
 
     def idf(self, term: str) -> float:
@@ -98,13 +96,13 @@ class Condenser:
         if ">>" in question:
             subject, question = (p.strip() for p in question.split(">>", 1))
             subjects = [*subjects, subject]
-            rel_words.append(_relation_info(question)[1])
+            rel_words.append(relation_info(question)[1])
         ws = words(question)
         joined = f" {' '.join(ws)} "
-        rel_words += [r for phrase, (_t, r) in _RELATIONS.items() if " " in phrase and f" {phrase} " in joined]
-        rel_words += [_RELATIONS[_RELATION_NOUNS[w]][1] for w in ws if w in _RELATION_NOUNS]
-        content = " ".join(w for w in ws if w not in _QUESTION_WORDS and w not in _FILLER)
-        rel_words += [_RELATION_WORDS[w] for w in words(content) if w in _RELATION_WORDS]
+        rel_words += [r for phrase, (_t, r) in RELATIONS.items() if " " in phrase and f" {phrase} " in joined]
+        rel_words += [RELATIONS[RELATION_NOUNS[w]][1] for w in ws if w in RELATION_NOUNS]
+        content = " ".join(w for w in ws if w not in QUESTION_STOPWORDS and w not in RELATION_FILLER)
+        rel_words += [SYNONYMS[w] for w in words(content) if w in SYNONYMS]
         # Not limited to the index vocabulary: a relation no passage words ("buried") is stated by no fact.
         goal = self.stems(content) | self.stems(" ".join(rel_words).replace("+of", ""))
         drop = self.stems(title) if title else frozenset()
@@ -115,10 +113,10 @@ class Condenser:
     def type_terms(self, question: str) -> frozenset[str]:
         """The terms of the question's answer-type head noun ("Which *river* flows ...", "What *team* was X on?", "In
         what *year* ..."): they name the kind of answer (the reader checks that), not the relation."""
-        atype, head = _classify(question)
+        atype, head = classify(question)
         if atype == "number":  # "capacity", "population", "length" are what is asked; "number", "percentage" are not
-            return self.stems(" ".join(w for w in words(question) if w in _COUNT_NOUNS))
-        kind = [w for w in words(question) if atype == "date" and w in _DATE_NOUNS]
+            return self.stems(" ".join(w for w in words(question) if w in COUNT_NOUNS))
+        kind = [w for w in words(question) if atype == "date" and w in DATE_NOUNS]
         return self.stems(" ".join([head or "", *kind]))
 
     def subject_share(self, text: str, subjects: Sequence[str]) -> float:
@@ -181,15 +179,10 @@ class Condenser:
         return facts[:limit]
 
 
-#: nouns that only say an answer is a count or a share
-_COUNT_NOUNS = frozenset("number numbers amount count total quantity percentage percent proportion fraction".split())
 #: share of the subject's idf weight that a supporting fact (sentence + title) must name
 SUBJECT_SHARE = 0.5
 #: a reader cue this strong states the relation even without a relation term ("by X", "Role (X)", "X as Role")
 CUE = 0.5
-#: question words that say nothing of the relation ("Where can X be found?"); "located", "situated", "lies" and
-#: "contains" only say "is in", which running text states with a preposition ("X is a village in Y County")
-_FILLER = frozenset("can could would will find found located situated location lie lies contain contains containing".split())
 
 
 @dataclass(frozen=True)
@@ -213,7 +206,7 @@ def _with_heads(subjects: Sequence[str]) -> list[str]:
     out = list(subjects)
     for s in subjects:
         head = re.split(r"\s+of\s+", s, maxsplit=1)[0]
-        if head != s and not any(w.lower() in _GENERIC_HEADS or w.lower() in _COMMON_WORDS for w in head.split()):
+        if head != s and not any(w.lower() in GENERIC_HEADS or w.lower() in COMMON_WORDS for w in head.split()):
             out.append(head)
     return out
 
@@ -224,9 +217,9 @@ def subject_names(question: str) -> list[str]:
     out: list[str] = []
     for m in _SUBJECT_NAME.finditer(question):
         ws = re.sub(r"['’]s$", "", m.group(0).strip(" '’-")).split()
-        while ws and ws[0].lower() in _COMMON_WORDS:
+        while ws and ws[0].lower() in COMMON_WORDS:
             ws = ws[1:]
-        while ws and ws[-1].lower() in _JOINERS | {"&"}:
+        while ws and ws[-1].lower() in NAME_JOINERS | {"&"}:
             ws = ws[:-1]
         name = " ".join(ws)
         if name and any(c.isupper() for c in name) and name not in out:  # "2nd", "1994" are not names
@@ -241,7 +234,7 @@ def bridge_entities(facts: Sequence[Fact], question: str, limit: int = 4) -> lis
     for f in facts:
         for m in _NAME.finditer(f.text):
             name = m.group(0).strip(" '’-")
-            ws = [w for w in words(name) if w not in _JOINERS]
+            ws = [w for w in words(name) if w not in NAME_JOINERS]
             if ws and not all(w in qwords for w in ws) and name not in out:
                 out.append(name)
     return out[:limit]

@@ -16,7 +16,6 @@ import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable, Literal, Sequence
@@ -27,6 +26,7 @@ from .config import IndexConfig, RetrievalConfig, index_root
 from .corpus import Corpus, CorpusSource, read_corpus
 from .encoders import Encoder, canonical_model_name, load_encoder, preload_encoder
 from .errors import IndexError_, IndexFormatError, InputError, ModelError
+from .text import STEMMER_LANGUAGE, stemmer
 from .types import Hit, Passage
 
 FORMAT = "hopqa-index"
@@ -38,7 +38,7 @@ DENSE = "dense.faiss"
 BM25_DIR = "bm25"
 QUESTION_MAP = "question_map.json"
 BM25_STOPWORDS = "en"
-BM25_STEMMER = "english"
+BM25_STEMMER = STEMMER_LANGUAGE
 
 Progress = Callable[[int, int], None]  # (passages encoded so far, total)
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -77,17 +77,10 @@ def resolve_index_path(name_or_path: str | Path, root: str | Path | None = None)
 # BM25 helpers
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer(BM25_STEMMER)
-
-
 def bm25_tokenize(texts: Sequence[str], return_ids: bool):
     import bm25s
 
-    return bm25s.tokenize(list(texts), stopwords=BM25_STOPWORDS, stemmer=_stemmer(), return_ids=return_ids, show_progress=False)
+    return bm25s.tokenize(list(texts), stopwords=BM25_STOPWORDS, stemmer=stemmer(), return_ids=return_ids, show_progress=False)
 
 
 def _bm25_text(p: Passage) -> str:

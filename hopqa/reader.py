@@ -2,8 +2,9 @@
 
 Rule-based and lexical, so it is fast (about a millisecond for a handful of facts) and predictable:
 
-1. **Parse the question** (`_parse`): the expected answer type (`answer_type`: person/date/place/number/entity/other,
-   from the wh-word and the head noun, or from the relation of a "subject >> relation" step), the head noun
+1. **Parse the question** (`_parse`): the expected answer type (`hopqa.lexical.questions.classify`: person, date,
+   place, number, entity or other, from the wh-word and the head noun, or from the relation of a "subject >>
+   relation" step), the head noun
    ("which *river*"), and keywords weighted by their rarity across the given facts. Relations and a few irregular
    verbs are expanded with the words that state them in running text ("place of birth" -> born, "spouse" -> married).
 2. **Propose candidate spans** in every sentence (`_analyse`, cached per sentence): capitalised names (with "of",
@@ -38,14 +39,20 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any, Sequence
 
-import Stemmer
-
 from .config import ReaderConfig
-from .text import split_sentences
+from .lexical.lexicon import (
+    ACTING_VERBS, ADMIN_HEADS, AFTER_LIGHT_WORDS, BROAD_PLACE_HEADS, CATEGORY_NOUNS, CITIES, COMMON_WORDS,
+    COUNTRIES, COUNTRY_PHRASES, DATE_NOUNS, DEMONYM_HEADS, DEMONYM_WORDS, GAZETTEER, GENERIC_HEADS, LIGHT_WORDS, MONTHS,
+    NAME_CONNECTORS, NUMBER_NOUNS, ORG_HEADS, ORG_NOUNS, PERSON_VERBS, PERSONAL_PRONOUNS, PLACE_HEADS, PLACE_PRECEDERS,
+    PLACE_PREPS, QUESTION_STOPWORDS, REFERRING_PRONOUNS, REGIONS, ROLE_NOUNS, STATE_PHRASES, SURNAME_PARTICLES, TITLES,
+    US_STATES, WEAK_QUESTION_WORDS, WEEKDAYS, WORK_NOUNS,
+)
+from .lexical.questions import classify
+from .lexical.relations import ADMIN_RELATIONS, RELATION_NOUNS, RELATIONS, SYNONYMS, relation_info
+from .text import span_key, split_sentences, stem, word_stems
 from .types import Fact
 
 UNANSWERABLE = "unanswerable"
-ANSWER_TYPES = ("person", "date", "place", "number", "entity", "other")
 
 
 # ---------------------------------------------------------------------------------------------------------- records
@@ -90,319 +97,13 @@ class ReaderResult:
         }
 
 
-# ---------------------------------------------------------------------------------------------------------- lexicon
+# ---------------------------------------------------------------------------------------------------------- tokens
+# (the word lists are `hopqa.lexical`'s; the stemmer and the normaliser `hopqa.text`'s)
 
-
-def _set(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_MONTHS = _set(
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-)
 _MONTH_RE = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
 )
-_DAYS = _set("monday tuesday wednesday thursday friday saturday sunday")
-
-# Words capitalised only because they start a sentence (or a clause).
-_COMMON = frozenset(
-    """a an the of in on at to for from by with and or but is was were are be been being as that this these those which
-    who whom whose what when where why how did does do has have had it its his her their there than then into onto
-    about after before during under over between also not no he she they him them i you we our your my me us
-    although because since while though however later early following according born despite upon among
-    many most some several other another each both all one two three four five six seven eight nine ten first second
-    third last new old if so such yet still throughout within without toward towards today currently originally
-    formerly now here once twice every any only just even more less further furthermore meanwhile instead thus
-    hence there unlike like near until unless whether either neither nor""".split()
-)
-
-# Lower-case particles allowed inside a name when a capitalised word follows them.
-_CONNECTORS = _set("of de del della di da do dos das du des von van der den la le el al y bin ibn the 's & for")
-_SURNAME_PARTICLES = _set("de del della di da do dos das du des von van der den la le el al y bin ibn")
-
-_TITLES = _set(
-    """sir lord lady king queen prince princess emperor empress pope saint st st. dr dr. mr mr. mrs mrs. ms ms.
-    president general gen. captain colonel admiral senator governor judge bishop archbishop cardinal duke duchess
-    count countess earl baron baroness marquis rev. rev prof. professor chief dame sultan shah tsar czar khan"""
-)
-
-_PLACE_HEADS = _set(
-    """county city town village river province state island islands lake mountain mountains mount mt. sea ocean
-    bay valley district region kingdom republic territory parish township borough municipality peninsula desert gulf
-    coast creek falls hills hill canyon park street avenue road square bridge airport station harbour harbor port
-    castle palace cathedral abbey stadium arena forest glacier strait channel lakes plains plateau prefecture
-    governorate oblast shire land isles heights springs beach cape point reservoir basin delta empire canal
-    commonwealth emirate sultanate caliphate garden gardens hall tower building square"""
-)
-_ORG_HEADS = _set(
-    """company corporation corp corp. inc inc. ltd ltd. llc plc co co. records university college school academy
-    institute party bank club fc f.c. association society group council army navy force forces agency department
-    ministry museum network studios studio pictures airlines airways entertainment media press publishing publishers
-    foundation fund trust committee commission union league federation band orchestra choir team brothers bros bros.
-    industries enterprises holdings systems technologies motors games broadcasting television radio newspaper
-    magazine times post journal service services office court parliament congress senate assembly government
-    administration railway railways hospital church order brigade regiment division corps productions label
-    organization organisation globe herald tribune gazette chronicle comics united athletic rovers wanderers"""
-)
-_GENERIC_HEADS = _PLACE_HEADS | _ORG_HEADS | _TITLES
-
-_COUNTRIES = _set(
-    """afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan bahamas bahrain
-    bangladesh barbados belarus belgium belize benin bhutan bolivia bosnia botswana brazil brunei bulgaria burma burundi
-    cambodia cameroon canada chad chile china colombia comoros congo croatia cuba cyprus czechia czechoslovakia denmark
-    djibouti dominica ecuador egypt eritrea estonia eswatini ethiopia fiji finland france gabon gambia germany ghana
-    greece grenada guatemala guinea guyana haiti honduras hungary iceland india indonesia iran iraq ireland israel italy
-    jamaica japan jordan kazakhstan kenya kiribati korea kosovo kuwait kyrgyzstan laos latvia lebanon lesotho liberia
-    libya liechtenstein lithuania luxembourg madagascar malawi malaysia maldives mali malta mauritania mauritius mexico
-    micronesia moldova monaco mongolia montenegro morocco mozambique myanmar namibia nauru nepal netherlands nicaragua
-    niger nigeria norway oman pakistan palau palestine panama paraguay peru philippines poland portugal prussia qatar
-    romania russia rwanda samoa senegal serbia seychelles singapore slovakia slovenia somalia spain sudan suriname
-    sweden switzerland syria taiwan tajikistan tanzania thailand togo tonga tunisia turkey turkmenistan tuvalu uganda
-    ukraine uruguay uzbekistan vanuatu venezuela vietnam yemen yugoslavia zambia zimbabwe england scotland wales
-    britain ussr persia"""
-)
-_COUNTRY_PHRASES = frozenset(
-    ["united states", "united kingdom", "soviet union", "south africa", "new zealand", "south korea", "north korea",
-     "united states of america", "czech republic", "dominican republic", "great britain", "ivory coast",
-     "sri lanka", "saudi arabia", "el salvador", "costa rica", "puerto rico", "east timor", "hong kong"]
-)
-_US_STATES = _set(
-    """alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho illinois
-    indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota mississippi missouri montana
-    nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah vermont virginia washington wisconsin
-    wyoming"""
-)
-_STATE_PHRASES = frozenset(
-    ["new york", "new jersey", "new hampshire", "new mexico", "north carolina", "south carolina", "north dakota",
-     "south dakota", "west virginia", "rhode island"]
-)
-_REGIONS = _set("africa asia europe america americas antarctica australia oceania eurasia")
-_CITIES = _set(
-    """london paris rome berlin madrid moscow tokyo beijing vienna venice milan florence naples amsterdam brussels
-    dublin edinburgh lisbon athens cairo istanbul toronto montreal vancouver chicago boston philadelphia atlanta
-    seattle detroit hollywood sydney melbourne"""
-)
-_GAZETTEER = _COUNTRIES | _US_STATES | _REGIONS | _CITIES
-
-_DEMONYM_WORDS = _set(
-    "french dutch greek thai swiss irish welsh scots scottish danish polish swedish finnish turkish spanish british "
-    "english jewish arab czech basque kurdish"
-)
-_LIGHT = _set("in at by to the a an on of from was is as with , near into for")
-_AFTER_LIGHT = _set("has had have also then later first was is were , had")
-_PLACE_PREPS = _set("in at near from to into across outside inside within toward towards")
-_PLACE_PRECEDERS = _set(
-    "born died lives lived located situated based headquartered buried raised grew moved settled capital city town "
-    "village county state province country region river island seat"
-)
-# Lower-case nouns that introduce a person ("painter Lorenzo Costa", "pitcher Kris Benson").
-_ROLE_NOUNS = _set(
-    """actor actress singer songwriter writer author novelist poet painter artist sculptor composer director producer
-    screenwriter player footballer cricketer pitcher politician president king queen emperor monarch leader founder son
-    daughter father mother wife husband brother sister spouse architect designer musician rapper comedian presenter
-    host journalist scientist inventor philosopher lawyer judge minister chancellor governor senator general commander
-    captain coach manager chairman ceo explorer historian mathematician physicist chemist biologist economist engineer
-    bishop pope saint prince princess duke earl baron warlord model guitarist drummer vocalist frontman conductor
-    dancer photographer filmmaker businessman businesswoman entrepreneur activist officer soldier pilot astronaut
-    athlete boxer wrestler jockey"""
-)
-_PERSON_VERBS = _set("married voiced starring starred featuring portrayed played née nee born")
-# Lower-case category nouns that make a preceding capitalised word a modifier ("American comedy film").
-_CATEGORY_NOUNS = _ROLE_NOUNS | _set(
-    """film movie series show album song single novel book band group team club company network station channel
-    magazine newspaper game league sport war battle dynasty empire period era style language people city town
-    county state province river island village department church party university college school family troops
-    army forces government officials citizens descent origin ancestry community population daytime soap opera
-    comedy drama thriller animated television radio computer science fiction fantasy horror heritage cuisine
-    culture literature art music architecture"""
-)
-
-_PERSON_NOUNS = _set(
-    """person man woman men women boy girl actor actress singer writer author composer painter artist leader president
-    king queen monarch emperor empress ruler player director founder creator father mother son daughter wife husband
-    spouse child children brother sister parent parents performer musician poet politician governor mayor captain coach
-    chairman ceo owner producer screenwriter architect scientist inventor designer host candidate general commander
-    pope prince princess explorer philosopher novelist scholar sculptor rapper songwriter vocalist guitarist drummer
-    voice narrator presenter journalist minister chancellor senator bishop saint teacher student successor predecessor
-    heir partner lover boyfriend girlfriend grandfather grandmother uncle aunt cousin nephew niece manager judge lawyer
-    engineer historian economist physicist chemist biologist mathematician astronaut pilot soldier officer athlete
-    footballer cricketer whom"""
-)
-_PLACE_NOUNS = _set(
-    """city town country state county province region place location village continent river island mountain lake sea
-    ocean capital nation territory district municipality neighborhood neighbourhood borough street port bay valley
-    airport stadium venue birthplace hometown headquarters seat suburb peninsula desert kingdom republic land landmark
-    islands"""
-)
-_DATE_NOUNS = _set("year years date day month decade century time era period season")
-_NUMBER_NOUNS = _set(
-    """number population percentage percent proportion amount count size length height distance total density
-    share rate fraction quantity capacity"""
-)
-_ENTITY_NOUNS = _set(
-    """company organization organisation team band group party university college school label network broadcaster
-    language religion film movie book novel song album show series event award prize war battle bank club business
-    firm brand product game sport branch nationality ethnicity character interpretation"""
-)
-_ORG_NOUNS = _set(
-    """company organization organisation team band group party university college school label network broadcaster
-    bank club business firm museum gallery newspaper magazine publisher studio orchestra agency army navy
-    manufacturer airline corporation"""
-)
-_WORK_NOUNS = _set("film movie book novel song album show series painting opera play poem work symphony game")
-_DEMONYM_HEADS = _set("nationality language ethnicity citizenship origin")
-_ACTING_VERBS = _set(
-    "play plays played playing voice voices voiced sing sings sang sung star stars starred portray portrays portrayed "
-    "act acted marry married wife husband spouse"
-)
-_BROAD_PLACE_HEADS = _set("country nation state continent")
-_ADMIN_HEADS = _set(
-    "county province district municipality parish prefecture region department oblast borough township governorate "
-    "canton commune shire raion voivodeship"
-)
-_ADMIN_RELATIONS = frozenset(["located in the administrative territorial entity", "capital of"])
-
-# Relations of "subject >> relation" steps (Wikidata property labels): expected type and the words that state them.
-_RELATIONS: dict[str, tuple[str, str]] = {
-    "place of birth": ("place", "born birth birthplace native"),
-    "place of death": ("place", "died death dies killed"),
-    "place of burial": ("place", "buried burial interred grave"),
-    "date of birth": ("date", "born birth"),
-    "date of death": ("date", "died death"),
-    "work location": ("place", "worked work active lived career based"),
-    "residence": ("place", "lived lives resided resides home"),
-    "located in the administrative territorial entity": ("place", "located situated county province state district"),
-    "country": ("place", "country located nation"),
-    "country of citizenship": ("entity", "citizen nationality national"),
-    "country of origin": ("place", "country origin from"),
-    "capital": ("place", "capital seat"),
-    "capital of": ("place", "capital seat county"),
-    "shares border with": ("place", "border borders bordered bounded adjacent neighboring neighbouring"),
-    "located on terrain feature": ("place", "island located mountain"),
-    "located in or next to body of water": ("place", "lake river sea shore bank"),
-    "crosses": ("place", "crosses across spans river over"),
-    "mouth of the watercourse": ("place", "flows mouth tributary empties"),
-    "headquarters location": ("place", "headquartered headquarters based"),
-    "home venue": ("place", "plays home matches stadium ground venue"),
-    "licensed to broadcast to": ("place", "licensed serving serves serve broadcast community"),
-    "continent": ("place", "continent"),
-    "location": ("place", "located location"),
-    "spouse": ("person", "married marry wife husband spouse widow widower"),
-    "father": ("person", "father son+of daughter+of"),
-    "mother": ("person", "mother son+of daughter+of"),
-    "child": ("person", "son daughter child children father+of mother+of"),
-    "sibling": ("person", "brother sister sibling"),
-    "creator": ("person", "created creator painted painting painter made"),
-    "performer": ("person", "performed performer sung singer recorded recording artist band"),
-    "composer": ("person", "composed composer music"),
-    "author": ("person", "written wrote author novel book"),
-    "screenwriter": ("person", "written screenplay writer wrote script"),
-    "director": ("person", "directed director film"),
-    "producer": ("person", "produced producer"),
-    "cast member": ("person", "starring stars starred cast actor actress"),
-    "founded by": ("person", "founded founder established"),
-    "named after": ("person", "named honor honour"),
-    "notable work": ("entity", "known work works wrote"),
-    "member of sports team": ("entity", "played plays signed club team joined"),
-    "member of": ("entity", "member band vocalist singer group joined"),
-    "record label": ("entity", "label records released signed"),
-    "followed by": ("entity", "succeeded followed merged became successor"),
-    "follows": ("entity", "preceded follows predecessor"),
-    "owned by": ("entity", "owned owner subsidiary acquired"),
-    "parent organization": ("entity", "owned subsidiary parent division"),
-    "employer": ("entity", "worked employed works joined"),
-    "educated at": ("entity", "educated studied graduated attended university college school"),
-    "manufacturer": ("entity", "manufactured made produced built"),
-    "developer": ("entity", "developed developer"),
-    "publisher": ("entity", "published publisher"),
-    "original broadcaster": ("entity", "aired broadcast network premiered"),
-    "distributed by": ("entity", "distributed distributor released"),
-    "religion": ("entity", "religion religious faith"),
-    "instance of": ("other", ""),
-    "inception": ("date", "founded established formed created opened"),
-    "publication date": ("date", "published released"),
-    "population": ("number", "population inhabitants residents"),
-}
-
-# Irregular or derived forms that state the same thing in questions and in running text.
-_SYNONYMS: dict[str, str] = {
-    "born": "birth birthplace native",
-    "birth": "born",
-    "birthplace": "born",
-    "die": "died death",
-    "died": "death",
-    "death": "died",
-    "wrote": "written author writer",
-    "write": "written wrote author writer",
-    "written": "wrote author",
-    "author": "wrote written",
-    "writer": "wrote written",
-    "married": "wife husband spouse",
-    "marry": "married wife husband spouse",
-    "spouse": "married wife husband",
-    "wife": "married",
-    "husband": "married",
-    "sing": "sang sung singer performed duet",
-    "sings": "sang sung singer performed duet",
-    "sang": "sung singer performed duet",
-    "singer": "sang sung performed",
-    "performer": "performed sang",
-    "play": "played plays starring portrayed role",
-    "plays": "played starring portrayed role",
-    "played": "plays starring portrayed role",
-    "voice": "voiced voices role",
-    "voices": "voiced role",
-    "made": "developed built manufactured produced",
-    "make": "developed built manufactured produced",
-    "built": "constructed",
-    "founded": "established formed",
-    "established": "founded formed",
-    "buy": "bought acquired acquisition",
-    "bought": "acquired acquisition purchased",
-    "creator": "created painted",
-    "director": "directed",
-    "composer": "composed",
-    "location": "located situated",
-    "nationality": "citizen",
-    "headquarters": "headquartered based",
-    "largest": "biggest",
-    "biggest": "largest",
-}
-
-_STOP_Q = _set(
-    """a an the of in on at to for from by with and or but is was were are be been being as that this these those which
-    who whom whose what when where why how did does do has have had it its his her their there than then into onto
-    about after before during under over also not no he she they him them i you we our your my me us name named
-    called many much kind type one ones get got done come came take took whose"""
-)
-_WEAK_Q = _set("known famous")
-
-_PRONOUNS = _set("he she it they his her its their him them")
-_PERSONAL = _set("he she his her him")
-
-_STEMMER = Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
-
-
-@lru_cache(maxsize=200_000)
-def _word_stems(word: str) -> tuple[str, ...]:
-    """Stems of a lower-cased token: the whole word (possessive dropped) and the parts of a hyphenated word."""
-    w = word[:-2] if word.endswith("'s") or word.endswith("’s") else word
-    out = [_stem(w)]
-    if "-" in w:
-        out.extend(_stem(p) for p in w.split("-") if len(p) > 1)
-    return tuple(out)
-
-
-# ---------------------------------------------------------------------------------------------------------- tokens
-
 _TOKEN = re.compile(
     r"(?:St|Mt|Dr|Mr|Mrs|Ms|Jr|Sr|Ft|Co|Inc|Ltd|Bros|Gen|Lt|Col|Capt|Rev|Prof|No|vs|Corp)\.(?=\s)"
     r"|(?:[A-Za-z]\.){2,}"  # A.P.J.  U.S.
@@ -438,13 +139,13 @@ def _tokenize(sentence: str) -> list[_Tok]:
         cap = word and not t[0].isdigit() and (t[0].isupper() or t[1:] != low[1:])
         if cap and _ADJ_SUFFIX.search(low):
             cap = False
-        stems = _word_stems(low) if word else ()
+        stems = word_stems(low) if word else ()
         out.append(_Tok(t, m.start(), m.end(), low, cap, word, stems))
     return out
 
 
 def _is_month(low: str) -> bool:
-    return low.rstrip(".") in _MONTHS
+    return low.rstrip(".") in MONTHS
 
 
 # ---------------------------------------------------------------------------------------------------------- question
@@ -466,145 +167,12 @@ class _Question:
     relation: str | None
 
 
-def _relation_info(relation: str) -> tuple[str, str]:
-    rel = " ".join(relation.strip().lower().split())
-    if rel in _RELATIONS:
-        return _RELATIONS[rel]
-    ws = re.findall(r"[a-z]+", rel)
-    for w in ws:
-        if w in ("place", "location", "located", "country", "city", "state", "capital", "border", "territory"):
-            return "place", ""
-        if w in ("date", "year", "inception", "time"):
-            return "date", ""
-        if w in ("number", "population", "count", "height", "length", "area"):
-            return "number", ""
-    for w in ws:
-        if w in _PERSON_NOUNS or (w.endswith("er") and w not in ("member", "number", "owner")):
-            return "person", ""
-    return "entity", ""
-
-
-def _category(word: str) -> str | None:
-    w = word
-    for cand in (w, w[:-1] if w.endswith("s") else w, w[:-2] if w.endswith("es") else w):
-        if cand in _NUMBER_NOUNS:
-            return "number"
-        if cand in _DATE_NOUNS:
-            return "date"
-        if cand in _PLACE_NOUNS:
-            return "place"
-        if cand in _PERSON_NOUNS:
-            return "person"
-        if cand in _ENTITY_NOUNS:
-            return "entity"
-    return None
-
-
-_AUX = _set("is was are were did does do has had have can could will would should may might")
-_SKIP_HEAD = _set("the a an of name names type kind sort other 's most largest biggest first main famous original")
-
-
-def _head_after(tokens: list[str], i: int) -> tuple[str | None, bool]:
-    """The category noun after the wh-word at tokens[i] ('which river', 'what is the name of the state where'),
-    and whether the wh-word was followed by a copula ('what is ...')."""
-    j = i + 1
-    copula = j < len(tokens) and tokens[j] in ("is", "was", "are", "were")
-    if j < len(tokens) and tokens[j] in _AUX:
-        if not copula:
-            return None, False
-        j += 1
-    for k in range(j, min(len(tokens), j + 7)):
-        w = tokens[k]
-        if w in _SKIP_HEAD:
-            continue
-        if _category(w):
-            return w, copula
-        if w in _AUX or w in ("who", "that", "which", "where", "when", "in", "on", "at", "by", "for", "with", "to"):
-            return None, copula
-        if not copula and k <= j + 1:
-            # an unknown noun right after which/what is the head ("which interpretation"), unless an adjective of
-            # a category noun ("which european country")
-            nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
-            if _category(nxt):
-                continue
-            return w, copula
-    return None, copula
-
-
-def _classify(question: str) -> tuple[str, str | None]:
-    q = question.strip()
-    if ">>" in q:
-        _, rel = q.split(">>", 1)
-        t, _ = _relation_info(rel)
-        ws = re.findall(r"[a-z]+", rel.lower())
-        head = next((w for w in reversed(ws) if _category(w)), None)
-        return t, head
-    low = q.lower()
-    toks = re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", low.replace("'s", " 's"))
-    if re.search(r"\bhow (many|much|old|long|far|tall|high|big|large|deep|wide|often)\b", low):
-        m = re.search(r"\bhow (?:many|much) ([a-z]+)", low)
-        return "number", (m.group(1) if m else None)
-    if re.search(r"\b(what|which) (percentage|percent|proportion|number|amount|fraction|share)\b", low):
-        return "number", None
-    # the first wh-word decides ("where did X live when he died" asks where)
-    m = re.search(r"\b(who|whom|whose|when|where|which|what|why)\b", low)
-    if m is None:
-        # "monarch at the end of world war 2": a noun phrase naming the category
-        for w in toks[:3]:
-            c = _category(w)
-            if c:
-                return c, w
-        return "other", None
-    wh = m.group(1)
-    if wh == "when":
-        return "date", None
-    if wh == "where":
-        return "place", None
-    if wh == "why":
-        return "other", None
-    if wh in ("which", "what"):
-        if re.match(r"(what|which) (year|date|century|decade|month|day|time|period|era)\b", low[m.start():]):
-            return "date", None
-        idx = next((k for k, w in enumerate(toks) if w == wh), 0)
-        head, copula = _head_after(toks, idx)
-        c = _category(head) if head else None
-        if c:
-            return c, head
-        if head:
-            return "entity", head
-        if copula:
-            for w in toks:
-                if w in _NUMBER_NOUNS:
-                    return "number", w
-            return "entity", None
-        # "what did X win a tony for" / "what caused ..."
-        return "other", None
-    # who / whom / whose
-    return "person", None
-
-
-def answer_type(question: str) -> str:
-    """The expected answer type of a question: person, date, place, number, entity or other."""
-    return _classify(question)[0]
-
-
 _WORD_RE = re.compile(r"\w[\w'’\-]*")
-
-
-# relation nouns of natural questions ("the father of X", "X's spouse") carry the words of their relation
-_RELATION_NOUNS = {
-    "father": "father", "mother": "mother", "spouse": "spouse", "wife": "spouse", "husband": "spouse",
-    "child": "child", "children": "child", "son": "child", "daughter": "child", "sibling": "sibling",
-    "brother": "sibling", "sister": "sibling", "creator": "creator", "performer": "performer", "composer": "composer",
-    "author": "author", "screenwriter": "screenwriter", "director": "director", "producer": "producer",
-    "founder": "founded by", "birthplace": "place of birth", "publisher": "publisher", "developer": "developer",
-    "manufacturer": "manufacturer", "owner": "owned by", "employer": "employer",
-}
 
 
 @lru_cache(maxsize=4096)
 def _parse(question: str) -> _Question:
-    atype, head = _classify(question)
+    atype, head = classify(question)
     # keyword groups: a question word and the words that say the same thing; a group counts once
     groups: list[list] = []  # [base weight, is_cue, {stem: factor}]
     cue_of: set[str] = set()
@@ -615,17 +183,17 @@ def _parse(question: str) -> _Question:
             w = word.lower()
             if w.endswith("+of"):  # "son+of": a cue only in "son of X"
                 w = w[:-3]
-                cue_of.add(_stem(w))
+                cue_of.add(stem(w))
             if w.endswith("'s") or w.endswith("’s"):
                 w = w[:-2]
-            if len(w) < 2 or w in _STOP_Q:
+            if len(w) < 2 or w in QUESTION_STOPWORDS:
                 continue
             f = 1.0 if n == 0 else 0.7
-            for st in _word_stems(w):
+            for st in word_stems(w):
                 stems[st] = max(stems.get(st, 0.0), f)
             if expand:
-                for syn in _SYNONYMS.get(w, "").split():
-                    st = _stem(syn)
+                for syn in SYNONYMS.get(w, "").split():
+                    st = stem(syn)
                     stems[st] = max(stems.get(st, 0.0), 0.7 * f)
         if not stems:
             return
@@ -644,9 +212,9 @@ def _parse(question: str) -> _Question:
         subject, relation = (p.strip() for p in text.split(">>", 1))
         for w in _WORD_RE.findall(subject):
             add([w], 1.0, expand=False)
-        _, rel_words = _relation_info(relation)
+        _, rel_words = relation_info(relation)
         rel_tokens = re.findall(r"[a-z]+", relation.lower())
-        add([w for w in rel_tokens if w not in _STOP_Q] + rel_words.split(), 0.8, is_cue=True)
+        add([w for w in rel_tokens if w not in QUESTION_STOPWORDS] + rel_words.split(), 0.8, is_cue=True)
         relation = relation.lower()
     else:
         words = _WORD_RE.findall(text)
@@ -654,20 +222,20 @@ def _parse(question: str) -> _Question:
         for w in words:
             lw = w.lower()
             extra = []
-            if lw in _RELATION_NOUNS:
-                extra = _RELATIONS[_RELATION_NOUNS[lw]][1].split()
+            if lw in RELATION_NOUNS:
+                extra = RELATIONS[RELATION_NOUNS[lw]][1].split()
             # lower-case words of the question (verbs, relation nouns) introduce the answer
-            generic = lw.endswith("est") or lw[:1].isdigit() or lw in _NUMBER_NOUNS or lw in _DATE_NOUNS
-            add([w] + extra, 0.4 if lw in _WEAK_Q else 1.0, is_cue=lw not in caps and not generic)
+            generic = lw.endswith("est") or lw[:1].isdigit() or lw in NUMBER_NOUNS or lw in DATE_NOUNS
+            add([w] + extra, 0.4 if lw in WEAK_QUESTION_WORDS else 1.0, is_cue=lw not in caps and not generic)
     if head:
         add([head], 0.5, is_cue=True)
     cue = {st for g in groups if g[1] for st in g[2]}
     q_stems: set[str] = set()
     for w in _WORD_RE.findall(text.replace(">>", " ")):
         lw = w.lower()
-        q_stems.update(_word_stems(lw))
+        q_stems.update(word_stems(lw))
         if lw.endswith("an") and len(lw) > 5:  # "Indian" repeats "India", "Italian" repeats "Italy"
-            q_stems.update({_stem(lw[:-1]), _stem(lw[:-2]), _stem(lw[:-3])})
+            q_stems.update({stem(lw[:-1]), stem(lw[:-2]), stem(lw[:-3])})
     kw = {st for g in groups for st in g[2]}
     life = None
     if kw & {"born", "birth", "birthplac"}:
@@ -675,8 +243,8 @@ def _parse(question: str) -> _Question:
     elif kw & {"die", "death", "di"}:
         life = "death"
     low_words = set(re.findall(r"[a-z]+", text.lower()))
-    acting = bool(low_words & _ACTING_VERBS)
-    demonym = bool(head in _DEMONYM_HEADS) or (relation or "") in ("country of citizenship",)
+    acting = bool(low_words & ACTING_VERBS)
+    demonym = bool(head in DEMONYM_HEADS) or (relation or "") in ("country of citizenship",)
     stem_group: dict[str, tuple[int, float]] = {}
     for gi, g in enumerate(groups):
         for st, f in g[2].items():
@@ -790,9 +358,9 @@ def _name_spans(tokens: list[_Tok], sentence: str) -> list[_Span]:
     k = 0
     while k < n:
         t = tokens[k]
-        ok = t.cap and not _is_month(t.low) and t.low not in _DAYS
+        ok = t.cap and not _is_month(t.low) and t.low not in WEEKDAYS
         at_start = k == 0 or tokens[k - 1].text in ('"', "“", "(", ":", "‘", ";", "`")
-        if ok and t.low in _COMMON and (at_start or not (k + 1 < n and tokens[k + 1].cap)):
+        if ok and t.low in COMMON_WORDS and (at_start or not (k + 1 < n and tokens[k + 1].cap)):
             ok = False
         if ok and at_start and k + 1 < n and t.low.endswith(("ed", "ing", "ly")) and not tokens[k + 1].cap:
             ok = False  # "Based on ...", "Following ..."
@@ -807,10 +375,10 @@ def _name_spans(tokens: list[_Tok], sentence: str) -> list[_Span]:
             if u.cap and not (_is_month(u.low) and j + 1 < n and tokens[j + 1].text[:1].isdigit()):
                 j += 1
                 continue
-            if u.low in _CONNECTORS and j + 1 < n and tokens[j + 1].cap and not _is_month(tokens[j + 1].low) \
-                    and tokens[j + 1].low not in _COMMON and not (
+            if u.low in NAME_CONNECTORS and j + 1 < n and tokens[j + 1].cap and not _is_month(tokens[j + 1].low) \
+                    and tokens[j + 1].low not in COMMON_WORDS and not (
                         j + 2 < n and tokens[j + 2].word and not tokens[j + 2].cap
-                        and tokens[j + 2].low not in _COMMON and u.low != "'s"):
+                        and tokens[j + 2].low not in COMMON_WORDS and u.low != "'s"):
                 j += 2
                 continue
             # a quoted nickname inside a name: David "Davy" Crockett
@@ -836,10 +404,10 @@ def _name_with_pieces(tokens: list[_Tok], sentence: str, i: int, j: int) -> list
         low = tokens[k].low
         if low in ("the", "of", "for"):
             left, right = (i, k), (k + 1, j)
-            if low != "for" and right[1] - right[0] >= 1 and tokens[right[0]].low not in _COMMON:
+            if low != "for" and right[1] - right[0] >= 1 and tokens[right[0]].low not in COMMON_WORDS:
                 out.append(_Span(_span_text(tokens, sentence, *right), *right, "name", piece=True))
             lw = [t.low for t in tokens[left[0]:left[1]]]
-            if len(lw) >= 2 and lw[-1] not in _GENERIC_HEADS - _set("museum") and lw[0] not in _TITLES:
+            if len(lw) >= 2 and lw[-1] not in GENERIC_HEADS - frozenset({"museum"}) and lw[0] not in TITLES:
                 out.append(_Span(_span_text(tokens, sentence, *left), *left, "name", piece=True))
             elif low == "the" and len(lw) >= 1:
                 out.append(_Span(_span_text(tokens, sentence, *left), *left, "name", piece=True))
@@ -847,7 +415,7 @@ def _name_with_pieces(tokens: list[_Tok], sentence: str, i: int, j: int) -> list
         if low.endswith("'s") and low != "'s" and k + 1 < j:
             out.append(_Span(_span_text(tokens, sentence, k + 1, j), k + 1, j, "name", piece=True))
             break
-    if lows[0] in _TITLES and j - i >= 2 and tokens[i + 1].low not in _CONNECTORS:
+    if lows[0] in TITLES and j - i >= 2 and tokens[i + 1].low not in NAME_CONNECTORS:
         s = _Span(_span_text(tokens, sentence, i + 1, j), i + 1, j, "name", piece=False)
         full.titled = True
         out.append(s)
@@ -872,54 +440,54 @@ def _guess_name_kind(span: _Span, tokens: list[_Tok]) -> None:
     nxt = tokens[span.j] if span.j < n else None
     nxt2 = tokens[span.j + 1] if span.j + 1 < n else None
     person = place = org = 0.0
-    span.country = phrase in _COUNTRIES or phrase in _COUNTRY_PHRASES
-    span.state = phrase in _US_STATES or phrase in _STATE_PHRASES
-    if head in _PLACE_HEADS or first in ("lake", "mount", "mt.", "isle", "port", "fort", "cape", "gulf", "rio"):
+    span.country = phrase in COUNTRIES or phrase in COUNTRY_PHRASES
+    span.state = phrase in US_STATES or phrase in STATE_PHRASES
+    if head in PLACE_HEADS or first in ("lake", "mount", "mt.", "isle", "port", "fort", "cape", "gulf", "rio"):
         place += 0.8
-    if span.country or span.state or phrase in _REGIONS or phrase in _CITIES:
+    if span.country or span.state or phrase in REGIONS or phrase in CITIES:
         place += 0.9
-    if head in _ORG_HEADS or first in ("university", "bank", "royal") or (
+    if head in ORG_HEADS or first in ("university", "bank", "royal") or (
         2 <= len(span.text) <= 6 and span.text.replace(".", "").isupper() and span.text.isalpha()
     ):
         org += 0.8
-    if first in _TITLES and len(ws) >= 2:
+    if first in TITLES and len(ws) >= 2:
         person += 0.6
-    if prev in _ROLE_NOUNS or prev in _PERSON_VERBS or prev == "by" or (
-        prev in ("the", "a", "an", "his", "her", "of") and prev2 in _ROLE_NOUNS
+    if prev in ROLE_NOUNS or prev in PERSON_VERBS or prev == "by" or (
+        prev in ("the", "a", "an", "his", "her", "of") and prev2 in ROLE_NOUNS
     ):
         person += 0.4
-    if prev in _PLACE_PREPS or prev in _PLACE_PRECEDERS:
+    if prev in PLACE_PREPS or prev in PLACE_PRECEDERS:
         place += 0.3
-    if prev2 in _PLACE_PRECEDERS and prev in _PLACE_PREPS:
+    if prev2 in PLACE_PRECEDERS and prev in PLACE_PREPS:
         place += 0.3
-    if nxt is not None and nxt.text == "," and nxt2 is not None and nxt2.cap and nxt2.low in _GAZETTEER:
+    if nxt is not None and nxt.text == "," and nxt2 is not None and nxt2.cap and nxt2.low in GAZETTEER:
         place += 0.5
     if nxt is not None and nxt.text == "(" and nxt2 is not None and (
         nxt2.low in ("born", "née", "nee", "c.", "circa") or nxt2.text[:1].isdigit()
     ):
         person += 0.5
     plain = all(t.cap for t in tokens[span.i:span.j])
-    if 2 <= len(ws) <= 4 and place < 0.5 and org < 0.5 and (plain or any(w in _SURNAME_PARTICLES for w in ws)):
+    if 2 <= len(ws) <= 4 and place < 0.5 and org < 0.5 and (plain or any(w in SURNAME_PARTICLES for w in ws)):
         person += 0.45
     if len(ws) == 1 and place < 0.5 and org < 0.5:
         person += 0.15  # a surname alone, or a one-word place
         place += 0.15
     epithet = len(ws) >= 3 and ws[-2] == "the"  # "Lorenzo Costa the Elder"
     connected = any(w in ("of", "the", "for", "&") for w in ws[1:])
-    if person < 0.5 and connected and first not in _TITLES and not epithet:
+    if person < 0.5 and connected and first not in TITLES and not epithet:
         person -= 0.2
     # container: the "Idaho" of "Notus, Idaho" (also "Paris, France")
     if prev == "," and span.i >= 2 and tokens[span.i - 2].cap and (place > 0.3 or span.country or span.state):
         span.container = True
     # modifiers: "American comedy film", "Major League Baseball pitcher"
-    if nxt is not None and nxt.word and not nxt.cap and (nxt.low in _CATEGORY_NOUNS
-                                                         or nxt.low.rstrip("s") in _CATEGORY_NOUNS):
+    if nxt is not None and nxt.word and not nxt.cap and (nxt.low in CATEGORY_NOUNS
+                                                         or nxt.low.rstrip("s") in CATEGORY_NOUNS):
         span.modifier = True
-    if len(ws) == 1 and (first.endswith(("an", "ian", "ese", "ish", "ic", "ean", "i")) or first in _DEMONYM_WORDS):
+    if len(ws) == 1 and (first.endswith(("an", "ian", "ese", "ish", "ic", "ean", "i")) or first in DEMONYM_WORDS):
         if nxt is not None and nxt.word and not nxt.cap:
             span.demonym = True
             span.modifier = True  # "American country music artist"
-        elif first in _DEMONYM_WORDS or first.endswith(("ian", "ese", "ish")):
+        elif first in DEMONYM_WORDS or first.endswith(("ian", "ese", "ish")):
             span.demonym = True
     span.person = max(0.0, min(1.0, person))
     span.place = max(0.0, min(1.0, place))
@@ -1009,10 +577,10 @@ def _analyse(sentence: str) -> _Sentence:
     # a sentence that starts with a pronoun speaks of the passage's subject: "She won ... for her role as ..."
     pronouns: list[int] = []
     for k, t in enumerate(tokens[:6]):
-        if t.low in _PRONOUNS and t.word:
-            pronouns = [k] + [x for x in range(k + 1, len(tokens)) if tokens[x].low in _PERSONAL][:2]
+        if t.low in REFERRING_PRONOUNS and t.word:
+            pronouns = [k] + [x for x in range(k + 1, len(tokens)) if tokens[x].low in PERSONAL_PRONOUNS][:2]
             break
-        if t.cap and t.low not in _COMMON:
+        if t.cap and t.low not in COMMON_WORDS:
             break
     clause, c = [], 0
     for t in tokens:
@@ -1023,7 +591,7 @@ def _analyse(sentence: str) -> _Sentence:
         if 0 < s.j <= len(tokens) and tokens[s.j - 1].low.endswith(("'s", "’s")):
             s.poss = True
         ws = [t.low for t in tokens[s.i:s.j]]
-        if s.kind == "name" and len(ws) >= 3 and ws[0] in _TITLES and ws[1] == "of":
+        if s.kind == "name" and len(ws) >= 3 and ws[0] in TITLES and ws[1] == "of":
             s.styled = True
     return _Sentence(sentence, tokens, spans, tuple(pronouns), clause)
 
@@ -1087,9 +655,9 @@ def _fit(q: _Question, s: _Span) -> float:
         f = 0.4 + 0.9 * s.place - 0.35 * s.person - 0.25 * s.org
         if q.demonym:
             f -= 0.2
-    elif q.head in _ORG_NOUNS:  # "which club / company / band"
+    elif q.head in ORG_NOUNS:  # "which club / company / band"
         f = 0.5 + 0.5 * s.org - 0.35 * s.place
-    elif q.head in _WORK_NOUNS:  # "which film / novel / album"
+    elif q.head in WORK_NOUNS:  # "which film / novel / album"
         f = 0.65 + 0.2 * (s.kind == "title") - 0.35 * s.person - 0.25 * s.place
     else:  # entity
         f = 0.6 + 0.25 * s.org + 0.1 * s.place
@@ -1103,15 +671,15 @@ def _head_match(q: _Question, s: _Span) -> float:
     h = q.head
     if s.kind not in ("name", "title"):
         return 0.0
-    if q.relation in _ADMIN_RELATIONS:
+    if q.relation in ADMIN_RELATIONS:
         # the administrative unit that directly contains the subject: a county or a province, more than a country
-        if s.last in _ADMIN_HEADS:
+        if s.last in ADMIN_HEADS:
             return 1.0
         return -0.5 if s.country else (-0.2 if s.state else 0.0)
     if not h:
         return 0.0
-    hs = _stem(h)
-    if s.last and _stem(s.last) == hs:
+    hs = stem(h)
+    if s.last and stem(s.last) == hs:
         return 1.0
     if h in ("country", "nation", "countries"):
         return 1.0 if s.country else (-0.5 if s.state or s.place < 0.5 else -0.2)
@@ -1120,15 +688,8 @@ def _head_match(q: _Question, s: _Span) -> float:
     if h in ("city", "town", "village", "place", "birthplace", "hometown", "county"):
         return -0.6 if (s.country or s.state) else 0.0
     if h == "continent":
-        return 1.0 if s.text.lower() in _REGIONS else -0.3
+        return 1.0 if s.text.lower() in REGIONS else -0.3
     return 0.0
-
-
-@lru_cache(maxsize=100_000)
-def _norm(text: str) -> str:
-    t = re.sub(r"[^\w\s]", " ", text.lower())
-    t = re.sub(r"\b(a|an|the)\b", " ", t)
-    return " ".join(t.split())
 
 
 def _sigmoid(x: float) -> float:
@@ -1152,7 +713,7 @@ def _name_like(title: str) -> bool:
     ws = title.split()
     if not ws or not ws[0][:1].isupper():
         return False
-    return all(w[:1].isupper() or w.lower() in _CONNECTORS or w[:1].isdigit() for w in ws)
+    return all(w[:1].isupper() or w.lower() in NAME_CONNECTORS or w[:1].isdigit() for w in ws)
 
 
 def _evidence(rel: float, prel: float) -> float:
@@ -1221,7 +782,7 @@ def read(
     for fact in facts:
         tg: dict[int, float] = {}
         for w in _WORD_RE.findall((fact.title or "").lower()):
-            for st in _word_stems(w):
+            for st in word_stems(w):
                 g = q.stem_group.get(st)
                 if g is not None:
                     tg[g[0]] = max(tg.get(g[0], 0.0), g[1])
@@ -1231,13 +792,13 @@ def read(
     lo, hi = min(fscores), max(fscores)
     fnorm = [(s - lo) / (hi - lo) if hi > lo else 0.5 for s in fscores]
 
-    excl_keys = [_norm(e) for e in exclude if e and _norm(e)]
+    excl_keys = [span_key(e) for e in exclude if e and span_key(e)]
     excl_words = [set(k.split()) for k in excl_keys]
     excl_stems: set[str] = set()
     for e in exclude:
         for w in _WORD_RE.findall(e.lower()):
-            excl_stems.update(_word_stems(w))
-    qnorm = f" {_norm(q.text.replace('>>', ' '))} "
+            excl_stems.update(word_stems(w))
+    qnorm = f" {span_key(q.text.replace('>>', ' '))} "
 
     # sentence relevance: matched keyword groups (the passage title stands in for pronouns)
     rels: list[float] = []
@@ -1271,16 +832,16 @@ def read(
         for p in se.pronouns if _name_like(title) else ():
             # "She won ..." in the passage "Vivien Leigh": the pronoun stands for the title
             tw = title.lower().split()
-            personal = toks[p].low in _PERSONAL
-            placeish = title.lower() in _GAZETTEER or tw[-1] in _PLACE_HEADS
-            orgish = tw[-1] in _ORG_HEADS
+            personal = toks[p].low in PERSONAL_PRONOUNS
+            placeish = title.lower() in GAZETTEER or tw[-1] in PLACE_HEADS
+            orgish = tw[-1] in ORG_HEADS
             if not (personal and (placeish or orgish)):
                 ts = _Span(title, p, p + 1, "title")
                 ts.place = 0.9 if placeish else 0.1
                 ts.org = 0.8 if orgish else 0.0
                 ts.person = 0.9 if personal else 0.1
-                ts.country = title.lower() in _COUNTRIES
-                ts.state = title.lower() in _US_STATES
+                ts.country = title.lower() in COUNTRIES
+                ts.state = title.lower() in US_STATES
                 ts.last = tw[-1]
                 spans.append(ts)
         for sp in spans:
@@ -1288,7 +849,7 @@ def read(
             nwords = len(text.split())
             if not text or nwords > config.max_answer_words:
                 continue
-            key = _norm(text)
+            key = span_key(text)
             if not key or f" {key} " in qnorm:
                 continue
             kwords = key.split()
@@ -1298,8 +859,8 @@ def read(
             if fit <= 0.0:
                 continue
             # repetition of the question's (or excluded) words, category words aside
-            sst = [_word_stems(w)[0] for w in kwords]
-            core = [st for st, w in zip(sst, kwords) if w not in _PLACE_HEADS and w not in _ORG_HEADS
+            sst = [word_stems(w)[0] for w in kwords]
+            core = [st for st, w in zip(sst, kwords) if w not in PLACE_HEADS and w not in ORG_HEADS
                     and w not in ("of", "and", "de", "the")]
             base = core or sst
             repeated = [x in q.q_stems or x in excl_stems for x in base]
@@ -1334,13 +895,13 @@ def read(
                     between = range(k + 1, span_i)
                     if q.cue_of and set(toks[k].stems) & q.cue_of and not any(toks[x].low == "of" for x in between):
                         continue
-                    if all(toks[x].low in _LIGHT or toks[x].low in _ROLE_NOUNS or not toks[x].word and
+                    if all(toks[x].low in LIGHT_WORDS or toks[x].low in ROLE_NOUNS or not toks[x].word and
                            toks[x].text not in ".;:" or _ADJ_SUFFIX.search(toks[x].low) for x in between):
                         intro = max(intro, 1.0 - 0.12 * len(between))
                 elif k >= span_j and k - span_j <= 3 and (sp.kind != "title" or q.acting):
                     between = [toks[x].low for x in range(span_j, k)]
                     if g in cue_groups and not toks[k].cap and "," not in between \
-                            and all(b in _LIGHT or b in _AFTER_LIGHT for b in between):
+                            and all(b in LIGHT_WORDS or b in AFTER_LIGHT_WORDS for b in between):
                         intro = max(intro, 0.85 if not between else 0.7)  # "Colin Firth plays ..."
                     elif g in cue_groups and between[:1] == [","] and len(between) == 2 \
                             and between[1] in ("the", "a", "an", "his", "her", "their", "its"):
@@ -1364,20 +925,20 @@ def read(
                 cue = max(cue, 0.5)
             # the agent of a work, named after its role ("by American writer Raymond Carver", "by saxophone player
             # Dave Koz"): a cue for verification only, not a scoring term
-            if q.atype in ("person", "entity") and rel > 0 and span_i >= 2 and toks[span_i - 1].low in _ROLE_NOUNS:
+            if q.atype in ("person", "entity") and rel > 0 and span_i >= 2 and toks[span_i - 1].low in ROLE_NOUNS:
                 b = next((x for x in range(span_i - 2, max(-1, span_i - 5), -1) if toks[x].low == "by"), None)
                 if b is not None and all(toks[x].word for x in range(b + 1, span_i)):
                     cue = max(cue, 0.5)
             title_m = 0.0
             if sp.kind == "name" and title:
-                tn = _norm(title)
+                tn = span_key(title)
                 if key == tn or (len(key) > 3 and tn.startswith(key + " ")):
                     title_m = 1.0
             life = 0.0
             if q.life and sp.life and q.atype in ("place", "date"):
                 life = 1.0 if sp.life == q.life else -1.0
             modifier = sp.modifier and not (q.demonym and sp.demonym)
-            container = sp.container and q.atype == "place" and q.head not in _BROAD_PLACE_HEADS \
+            container = sp.container and q.atype == "place" and q.head not in BROAD_PLACE_HEADS \
                 and (q.relation or "") not in ("country", "country of citizenship", "country of origin")
             raw = (
                 W["fit"] * fit
@@ -1406,7 +967,12 @@ def read(
 
     if not occs:
         return ReaderResult(UNANSWERABLE, False, 0.0, [], [], q.atype)
+    return _decide(occs, q, config)
 
+
+def _decide(occs: list[_Occ], q: _Question, config: ReaderConfig) -> ReaderResult:
+    """Merge the scored occurrences of each span, keep the best five distinct ones, give them a confidence, and
+    answer with the best if it is confident enough."""
     # merge the occurrences of a span; a span stated in several places gains a little
     by_key: dict[str, list[_Occ]] = {}
     for o in occs:
@@ -1448,7 +1014,7 @@ def read(
         if cands:
             c = min(c, cands[-1].score)  # an alternative is never more credible than the one ranked above it
         cands.append(Candidate(_expand(o, by_key, q), round(c, 6), o.passage_id, o.fact_index, o.cue))
-    best_raw, best, pids = chosen[0]
+    pids = chosen[0][2]
     answerable = confidence >= config.threshold
     return ReaderResult(
         text=cands[0].text if answerable else UNANSWERABLE,
@@ -1458,8 +1024,6 @@ def read(
         candidates=cands,
         answer_type=q.atype,
     )
-
-
 
 
 def _expand(o: _Occ, by_key: dict[str, list[_Occ]], q: _Question) -> str:

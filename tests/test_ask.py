@@ -288,7 +288,8 @@ EVALUATE_SCORER = {"score_record", "summarize", "_align_ids"}
 # record): GOLD_KEYS are not checked there, GOLD_NAMES and .gold still are.
 LLM_REPLY_FILES = {"hopqa/policy/llm.py", "hopqa/llm/prompts.py", "hopqa/llm/parse.py", "hopqa/llm/client.py",
                    "hopqa/lm/reader.py", "hopqa/lm/runtime.py"}
-ANSWERING = ["hopqa/fsm.py", "hopqa/hops.py", "hopqa/policy", "hopqa/reader.py", "hopqa/decompose.py", "hopqa/qa.py",
+ANSWERING = ["hopqa/fsm.py", "hopqa/hops.py", "hopqa/policy", "hopqa/reader.py", "hopqa/decompose.py", "hopqa/lexical",
+             "hopqa/text.py", "hopqa/qa.py",
              "hopqa/index.py", "hopqa/corpus.py", "hopqa/lm", "hopqa/compare.py", "hopqa/readers.py"]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hopqa.config import ReaderConfig
-from hopqa.reader import Candidate, ReaderResult, answer_type, read
+from hopqa.lexical.questions import answer_type
+from hopqa.reader import Candidate, ReaderResult, read
 from hopqa.types import Fact
 
 
