@@ -82,7 +82,7 @@ def conforms(value: Any, schema: dict[str, Any], where: str = "reply") -> str | 
     return None
 
 
-class _Counters:
+class Counters:
     """Thread-safe usage counters, with a per-thread copy for per-question usage."""
 
     KEYS = ("calls", "prompt_tokens", "completion_tokens", "seconds", "invalid_replies", "retries")
@@ -110,7 +110,7 @@ class _Counters:
         return dict(getattr(self._tls, "c", None) or {k: 0 for k in self.KEYS})
 
 
-def _check_reply(text: str, schema: dict[str, Any]) -> dict[str, Any]:
+def check_reply(text: str, schema: dict[str, Any]) -> dict[str, Any]:
     value = extract_json(text, expect=dict)
     why = conforms(value, schema)
     if why:
@@ -155,7 +155,7 @@ class LocalLM:
         self._call_lock = threading.Lock()
         self._load_error: BaseException | None = None
         self.load_seconds: float | None = None
-        self.counters = _Counters()
+        self.counters = Counters()
         self._loader: threading.Thread | None = None
 
     # -- loading -------------------------------------------------------------------------------------------------
@@ -220,7 +220,7 @@ class LocalLM:
             self.counters.add(calls=1, prompt_tokens=int(usage.get("prompt_tokens") or 0),
                               completion_tokens=int(usage.get("completion_tokens") or 0), seconds=seconds)
             try:
-                value = _check_reply(text, schema)
+                value = check_reply(text, schema)
                 return Generation(value, text, int(usage.get("prompt_tokens") or 0),
                                   int(usage.get("completion_tokens") or 0), seconds)
             except LLMParseError as e:
@@ -251,7 +251,7 @@ class EndpointLM:
         self.client = ChatClient(config, CallCache(config.cache_dir or default_cache_dir()))
         self.name = config.model or "endpoint"
         self.load_seconds = None
-        self.counters = _Counters()
+        self.counters = Counters()
 
     def preload(self) -> None:
         pass
@@ -263,7 +263,7 @@ class EndpointLM:
             self.counters.add(calls=1, prompt_tokens=res.prompt_tokens, completion_tokens=res.completion_tokens,
                               seconds=res.seconds)
             try:
-                return Generation(_check_reply(res.text, schema), res.text, res.prompt_tokens, res.completion_tokens,
+                return Generation(check_reply(res.text, schema), res.text, res.prompt_tokens, res.completion_tokens,
                                   res.seconds, res.cached)
             except LLMParseError as e:
                 self.counters.add(invalid_replies=1, retries=1 if attempt == 0 else 0)
@@ -280,4 +280,4 @@ class EndpointLM:
         return out
 
 
-__all__ = ["EndpointLM", "Generation", "LanguageModel", "LocalLM", "conforms"]
+__all__ = ["Counters", "EndpointLM", "Generation", "LanguageModel", "LocalLM", "check_reply", "conforms"]

@@ -12,7 +12,7 @@ import re
 from typing import Any, Callable
 
 from ..errors import LLMParseError
-from ..lm.runtime import Generation, _Counters, _check_reply
+from ..lm.runtime import Generation, Counters, check_reply
 
 _FACT = re.compile(r"^\[(\d+)\] (.*)$", re.MULTILINE)
 
@@ -25,7 +25,7 @@ class ScriptedLM:
         self.replies = replies if replies is not None else {}
         self.default = default if default is not None else {"answer": "unanswerable", "facts": []}
         self.calls: list[list[dict[str, str]]] = []
-        self.counters = _Counters()
+        self.counters = Counters()
         self.load_seconds = 0.0
 
     def preload(self) -> None:
@@ -46,7 +46,7 @@ class ScriptedLM:
             raise reply
         if isinstance(reply, str):
             try:
-                value = _check_reply(reply, schema)
+                value = check_reply(reply, schema)
             except LLMParseError:
                 self.counters.add(invalid_replies=1)
                 raise
