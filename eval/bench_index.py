@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         cli = None
         if not args.no_cli:
             exe = Path(sys.executable).with_name("hopqa")
-            base = [str(exe)] if exe.exists() else [sys.executable, "-m", "cli.main"]
+            base = [str(exe)] if exe.exists() else [sys.executable, "-m", "hopqa_cli.main"]
             cli_index = work / "cli-index"
             cmd = base + ["index", "build", str(src.path), "--format", src.fmt, "--name", str(cli_index), "--model",
                           args.model, "--batch-size", str(args.batch_size), "--overwrite", "--json"]

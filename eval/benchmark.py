@@ -52,7 +52,7 @@ DATASETS = {  # name: (file, title, paragraphs per question)
 }
 SETTINGS = ("open", "distractor")
 PERTURBATIONS = ("shuffle", "reverse", "distractors")
-HOPQA = [sys.executable, "-m", "cli.main"]
+HOPQA = [sys.executable, "-m", "hopqa_cli.main"]  # the installed CLI package (cli/ in the source tree)
 
 PUBLISHED = """| system | data | R@2 | R@5 | answer F1 | support F1 | what differs from hopqa's run |
 |---|---|---|---|---|---|---|
