@@ -53,7 +53,7 @@ def choose_reader(config: Config) -> ReaderChoice:
         return ReaderChoice(RulesReader(rc))
     from .lm.model import embedded_available, embedded_model, runtime_available
 
-    em = embedded_model(rc.model) if rc.model != "endpoint" else None
+    em = embedded_model(rc.model)  # None for a .gguf path or "endpoint"
     if rc.kind == "auto" and em is not None and not embedded_available(em):
         what = "xllamacpp" if not runtime_available() else f"the model packages {em.pip_names}"
         return ReaderChoice(RulesReader(rc), f"hopqa: reading with the rules: the embedded language model is not "

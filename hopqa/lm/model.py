@@ -81,10 +81,6 @@ EMBEDDED = LARGE
 #: the default of `hopqa llm serve` (the LLM policy calls its model several times per question)
 SERVE_DEFAULT = "small"
 
-#: every name a user may give for an embedded model
-EMBEDDED_ALIASES = ("embedded", "default") + tuple(a for m in EMBEDDED_MODELS.values() for a in (m.name,) + m.aliases)
-
-
 def embedded_model(spec: str | None) -> EmbeddedModel | None:
     """The embedded model `spec` names ("embedded", "default", "small", "large", a model name), or None for a path."""
     spec = (spec or "embedded").strip()
@@ -247,6 +243,6 @@ def mem_available() -> int | None:
     return None
 
 
-__all__ = ["EMBEDDED", "EMBEDDED_ALIASES", "EMBEDDED_MODELS", "LARGE", "SERVE_DEFAULT", "SMALL", "EmbeddedModel",
+__all__ = ["EMBEDDED", "EMBEDDED_MODELS", "LARGE", "SERVE_DEFAULT", "SMALL", "EmbeddedModel",
            "embedded_model", "assemble_embedded", "check_gguf", "embedded_available",
            "mem_available", "models_dir", "resolve_model", "runtime_available"]

@@ -171,8 +171,10 @@ class LocalPolicy:
         pick = None
         from ..lm.reader import is_yes_no, options
 
+        # "Which ..., A or B?" (not "Are A and B both ...?")
+        between = sh.kind in ("comparison", "bridge_comparison") and not is_yes_no(ctx.question)
         # the stem, not the question: "The Last Ferry" names an option, it does not ask for the later one
-        if sh.kind in ("comparison", "bridge_comparison") and not is_yes_no(ctx.question) and date_direction(sh.stem):
+        if between and date_direction(sh.stem):
             years = self.lm.years(ctx.question, sh.entities, follow) if self.lm is not None else [None] * n
             rule_years = first_years(follow)
             years = [y if y is not None else r for y, r in zip(years, rule_years)]
@@ -186,9 +188,8 @@ class LocalPolicy:
             return "unsupported"
         if sh.kind == "yes_no" and self._yes_no_each(ctx, by_entity):
             return "answered"
-        # "Which ..., A or B?": the answer is one of the options (a yes/no question or "what do A and B share" is not)
-        choices = sh.entities if sh.kind in ("comparison", "bridge_comparison") and not is_yes_no(ctx.question) \
-            and len(options(ctx.question)) >= 2 else ()
+        # the answer of "Which ..., A or B?" is one of the options ("What do A and B share?" names none)
+        choices = sh.entities if between and len(options(ctx.question)) >= 2 else ()
         res = self.lm.read(ctx.question, [f for fs in by_entity for f in fs] or [f for h in ctx.hops for f in h.facts],
                            choices=choices)
         ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence, list(res.passage_ids)
