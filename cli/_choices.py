@@ -43,3 +43,8 @@ class Perturbation(str, Enum):
     shuffle = "shuffle"
     reverse = "reverse"
     distractors = "distractors"
+
+
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"

@@ -7,10 +7,10 @@ from typing import List, Optional
 
 import typer
 
-from hopqa import (EvalOptions, InputError, demo_questions, hop_table, level_table, load_config, load_eval_dataset,
+from hopqa import (EvalOptions, InputError, demo_questions, start_ray, hop_table, level_table, load_config, load_eval_dataset,
                    perturbation_table, pipeline_table, prepare_index, run_eval)
 
-from ._choices import DatasetFormat, Perturbation, PolicyName, ReaderKind, Setting
+from ._choices import DatasetFormat, Engine, Perturbation, PolicyName, ReaderKind, Setting
 from ._ui import boundary, err, out, print_json, progress_bar
 
 
@@ -40,6 +40,7 @@ def eval_(
     perturb: Optional[List[Perturbation]] = typer.Option(None, "--perturb", help="Robustness run (repeatable; distractor setting): shuffle, reverse or distractors, each pipeline scored again beside the unperturbed run (seeded by --seed)."),
     index_dir: Optional[Path] = typer.Option(None, "--index-dir", envvar="HOPQA_INDEX_DIR"),
     config: Optional[Path] = typer.Option(None, "--config", help="Config file (TOML)."),
+    engine: Engine = typer.Option(Engine.local, "--engine", help="local (this process) or ray (Ray actors, each with the index and reader loaded once; a local Ray instance unless RAY_ADDRESS is set)."),
 ) -> None:
     """Evaluate on a dataset.
 
@@ -69,7 +70,9 @@ def eval_(
             ix = prepare_index(items, index=index, model=model, root=index_dir, progress=progress)
         opts = EvalOptions(setting.value, compare, policy.value, oracle_decomposition, workers,  # type: ignore[arg-type]
                            str(output_dir) if output_dir else None, resume)
-        opts.perturb, opts.seed = tuple(p.value for p in perturb or ()), seed
+        opts.perturb, opts.seed, opts.engine = tuple(p.value for p in perturb or ()), seed, engine.value
+        if engine is Engine.ray:
+            start_ray()  # Ray missing or unreachable: one line now, before any question is answered
         with progress_bar("answering", "questions") as progress:
             result = run_eval(items, ix, cfg, opts, dataset=str(path), progress=progress, argv=sys.argv)
         m = result.metrics

@@ -7,10 +7,10 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from hopqa import (CorpusSource, InputError, add_to_index, build_index, demo_corpus, index_info, list_indexes,
-                   load_config, resolve_index_path)
+from hopqa import (CorpusSource, InputError, add_to_index, build_index, demo_corpus, encoding_engine, index_info,
+                   list_indexes, load_config, resolve_index_path)
 
-from ._choices import CorpusFormat
+from ._choices import CorpusFormat, Engine
 from ._ui import boundary, err, out, print_json, progress_bar
 
 app = typer.Typer(help="Build, extend and inspect hybrid (FAISS + BM25) indexes.", no_args_is_help=True)
@@ -53,6 +53,7 @@ def build(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing index (atomically)."),
     as_json: bool = typer.Option(False, "--json", help="Print the build summary as JSON on stdout."),
     config: Optional[Path] = typer.Option(None, "--config", help="Config file (TOML)."),
+    engine: Engine = typer.Option(Engine.local, "--engine", help="local (this process) or ray (Ray Data actors; a local Ray instance unless RAY_ADDRESS is set)."),
 ) -> None:
     """Build an index.
 
@@ -67,9 +68,10 @@ def build(
         if not paths:
             raise InputError("give at least one corpus file or folder (or --demo)")
         cfg = load_config(config, {"index": {"model": model, "faiss_factory": faiss_factory, "batch_size": batch_size}})
+        strategy = encoding_engine(engine.value, cfg.index.model)
         with progress_bar("encoding", "passages") as progress:
             s = build_index(_sources(paths, fmt, id_field, title_field, text_field), resolve_index_path(name, index_dir),
-                            config=cfg.index, overwrite=overwrite, progress=progress)
+                            config=cfg.index, overwrite=overwrite, progress=progress, engine=strategy)
         _summary(s, as_json, "built")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from .config import Config, HopConfig, IndexConfig, LLMConfig, ReaderConfig, RetrievalConfig, load_config
 from .corpus import CorpusSource, read_corpus
+from .engines import ENGINES, EngineError, encoding_engine, start_ray
 from .demo import demo_corpus, demo_question, demo_questions
 from .errors import HopQAError, IndexError_, IndexFormatError, InputError, LLMError, LLMParseError, ModelError
 from .eval_datasets import load_eval_dataset
@@ -45,11 +46,11 @@ def evaluate(data: str, *, setting: str = "open", compare: bool = False, index: 
 
 
 __all__ = [
-    "Answer", "Asker", "BuildSummary", "Config", "CorpusSource", "EvalOptions", "EvalResult", "Fact", "Hit",
+    "ENGINES", "Answer", "Asker", "BuildSummary", "Config", "CorpusSource", "EngineError", "EvalOptions", "EvalResult", "Fact", "Hit",
     "HopConfig", "HopQAError", "HopTrace", "HybridIndex", "IndexConfig", "IndexError_", "IndexFormatError",
     "InputError", "LLMConfig", "LLMError", "LLMParseError", "LocalServer", "ModelError", "Passage", "ReaderConfig",
     "RetrievalConfig", "add_to_index", "ask", "build_index", "demo_corpus", "demo_question", "demo_questions",
-    "describe_fsm", "evaluate", "hop_table", "index_info", "level_table", "list_indexes", "load_config",
+    "describe_fsm", "encoding_engine", "evaluate", "hop_table", "index_info", "level_table", "list_indexes", "load_config",
     "load_eval_dataset", "open_index", "perturbation_table", "pipeline_table", "prepare_index", "read_corpus",
-    "read_questions", "resolve_index_path", "run_eval",
+    "read_questions", "resolve_index_path", "run_eval", "start_ray",
 ]

@@ -55,6 +55,7 @@ class EvalOptions:
     resume: bool = False
     perturb: tuple[str, ...] = ()  # robustness runs: each base pipeline again under each perturbation
     seed: int = 0  # of the perturbations
+    engine: str = "local"  # "ray": questions answered on Ray actors (hopqa/engines.py)
 
     def base_pipelines(self) -> list[str]:
         names = [*BASELINES, MAIN] if self.compare else [MAIN]
@@ -421,25 +422,50 @@ def _run_identity(dataset: str | None, items: Sequence[EvalItem], index: HybridI
     }
 
 
+def perturber_for(items: Sequence[EvalItem], options: EvalOptions):
+    """The Perturber of a robustness run (None without --perturb), after checking the options."""
+    if not options.perturb:
+        return None
+    from .perturb import PERTURBATIONS, Perturber
+
+    bad = [p for p in options.perturb if p not in PERTURBATIONS]
+    if bad:
+        raise InputError(f"--perturb must be one of {', '.join(PERTURBATIONS)}, not '{bad[0]}'")
+    if len(set(options.perturb)) != len(options.perturb):
+        raise InputError("--perturb: each perturbation once")
+    if options.setting != "distractor":
+        raise InputError("--perturb needs --setting distractor (it changes the paragraphs each question is given; "
+                         "the open setting gives every question the whole corpus)")
+    return Perturber(items, options.seed)
+
+
+def pipeline_asker(index: HybridIndex, name: str, config: Config, options: EvalOptions, reader: Any) -> Asker:
+    base, _ = split_pipeline(name)
+    return Asker(index, _pipeline_config(base, config), options.policy if base != ORACLE else "local", reader=reader)
+
+
+def answer_item(item: EvalItem, asker: Asker, index: HybridIndex, name: str, options: EvalOptions,
+                perturber: Any) -> dict:
+    """Answer one question of one pipeline and score it (the same on every engine)."""
+    base, pert = split_pipeline(name)
+    order = item.paragraph_ids
+    if pert and perturber:
+        perturbed = perturber.apply(pert, item)
+        item, order = perturbed.item, perturbed.order
+    allowed = index.rows_of(order) if options.setting == "distractor" else None
+    t0 = time.perf_counter()
+    oracle = item.gold.sub_questions if base == ORACLE else None  # flagged ablation only
+    answer = asker.ask(item.question, allowed=allowed, sub_questions=oracle)
+    return score_record(item, answer, time.perf_counter() - t0, name)
+
+
 def run_eval(items: Sequence[EvalItem], index: HybridIndex, config: Config, options: EvalOptions, *,
              dataset: str | None = None, progress: Progress | None = None, argv: Sequence[str] | None = None) -> EvalResult:
     """Run every pipeline over every item; write outputs when `options.output_dir` is set (resumable)."""
     if options.setting == "distractor" and any(it.paragraphs is None for it in items):
         raise InputError("--setting distractor needs each question's own paragraphs (MuSiQue, HotpotQA, 2Wiki); "
                          "a plain dataset runs in the open setting against --index")
-    perturber = None
-    if options.perturb:
-        from .perturb import PERTURBATIONS, Perturber
-
-        bad = [p for p in options.perturb if p not in PERTURBATIONS]
-        if bad:
-            raise InputError(f"--perturb must be one of {', '.join(PERTURBATIONS)}, not '{bad[0]}'")
-        if len(set(options.perturb)) != len(options.perturb):
-            raise InputError("--perturb: each perturbation once")
-        if options.setting != "distractor":
-            raise InputError("--perturb needs --setting distractor (it changes the paragraphs each question is given; "
-                             "the open setting gives every question the whole corpus)")
-        perturber = Perturber(items, options.seed)
+    perturber = perturber_for(items, options)
     out = Path(options.output_dir) if options.output_dir else None
     identity = _run_identity(dataset, items, index, config, options)
     done: dict[tuple[str, int], dict] = {}
@@ -471,21 +497,10 @@ def run_eval(items: Sequence[EvalItem], index: HybridIndex, config: Config, opti
     shared_reader = make_reader(config)  # one reader (one loaded language model) for every pipeline
     try:
         for name in pipelines:
-            base, pert = split_pipeline(name)
-            asker = Asker(index, _pipeline_config(base, config), options.policy if base != ORACLE else "local",
-                          reader=shared_reader)
+            asker = pipeline_asker(index, name, config, options, shared_reader)
             todo = [it for it in items if (name, it.position) not in done]
 
-            def one(item: EvalItem, asker=asker, name=name, base=base, pert=pert) -> dict:
-                order = item.paragraph_ids
-                if pert and perturber:
-                    perturbed = perturber.apply(pert, item)
-                    item, order = perturbed.item, perturbed.order
-                allowed = index.rows_of(order) if options.setting == "distractor" else None
-                t0 = time.perf_counter()
-                oracle = item.gold.sub_questions if base == ORACLE else None  # flagged ablation only
-                answer = asker.ask(item.question, allowed=allowed, sub_questions=oracle)
-                rec = score_record(item, answer, time.perf_counter() - t0, name)
+            def record(rec: dict) -> dict:  # a finished question: its trace line is the resume checkpoint
                 nonlocal finished
                 with lock:
                     if trace_fh:
@@ -496,8 +511,16 @@ def run_eval(items: Sequence[EvalItem], index: HybridIndex, config: Config, opti
                         progress(finished, total)
                 return rec
 
+            def one(item: EvalItem, asker=asker, name=name) -> dict:
+                return record(answer_item(item, asker, index, name, options, perturber))
+
             t0 = time.perf_counter()
-            if options.workers > 1:
+            if options.engine == "ray":
+                from .engines import ray_answer
+
+                new = ray_answer(items, todo, name, index, config, options, record,
+                                 actors=options.workers if options.workers > 1 else None)
+            elif options.workers > 1:
                 with ThreadPoolExecutor(options.workers) as pool:
                     new = list(pool.map(one, todo))
             else:

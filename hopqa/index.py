@@ -138,13 +138,14 @@ def _dir_size(path: Path) -> int:
 
 
 def _encode_resumable(encoder: Encoder, texts: Sequence[str], work: Path, config: IndexConfig,
-                      progress: Progress | None) -> tuple[np.ndarray, int, float]:
+                      progress: Progress | None, engine=None) -> tuple[np.ndarray, int, float]:
     """Encode in chunks saved under work/chunks; chunks already there (an interrupted build) are reused.
 
     Texts are encoded longest first, as one SentenceTransformer.encode call over all of them would: each batch then
     holds texts of similar length and little padding (encoding in corpus order, sorted only within each sub-batch,
     cost about 9% more CPU on MuSiQue). The sort is stable, so the order depends on the texts alone and a rerun finds
-    the same chunks. Chunk files hold rows in that order; the returned matrix is back in text order."""
+    the same chunks. Chunk files hold rows in that order; the returned matrix is back in text order.
+    `engine` (e.g. hopqa.engines.RayEncoding): encodes each unfinished chunk instead of `encoder`, its rows in order."""
     chunks_dir = work / "chunks"
     chunks_dir.mkdir(parents=True, exist_ok=True)
     n, size = len(texts), max(1, config.chunk_size)
@@ -167,14 +168,16 @@ def _encode_resumable(encoder: Encoder, texts: Sequence[str], work: Path, config
                 arr = None
         if arr is None:
             t = time.perf_counter()
-            # Encode in sub-batches so the progress bar moves inside a chunk too.
-            sub = []
-            step = max(config.batch_size * 4, 1)
-            for s in range(start, end, step):
-                e = min(end, s + step)
-                sub.append(encoder.encode([texts[i] for i in order[s:e]], batch_size=config.batch_size))
-                if progress:
-                    progress(done + (e - start), n)
+            if engine is not None:  # another engine (hopqa.engines) encodes the chunk; saving and resuming stay here
+                sub = [engine.encode([texts[i] for i in order[start:end]], config.batch_size)]
+            else:  # sub-batches, so the progress bar moves inside a chunk too
+                sub = []
+                step = max(config.batch_size * 4, 1)
+                for s in range(start, end, step):
+                    e = min(end, s + step)
+                    sub.append(encoder.encode([texts[i] for i in order[s:e]], batch_size=config.batch_size))
+                    if progress:
+                        progress(done + (e - start), n)
             arr = np.concatenate(sub).astype(np.float32, copy=False)
             encode_seconds += time.perf_counter() - t
             _save_npy(f, arr)
@@ -290,8 +293,10 @@ def _cleanup_work_dirs(final: Path, keep: Path | None = None) -> None:
 
 
 def build_index(sources: Sequence[CorpusSource] | Corpus, path: str | Path, *, config: IndexConfig = IndexConfig(),
-                overwrite: bool = False, progress: Progress | None = None, encoder: Encoder | None = None) -> BuildSummary:
-    """Build a new index at `path` from corpus sources. Atomic; resumable after an interruption."""
+                overwrite: bool = False, progress: Progress | None = None, encoder: Encoder | None = None,
+                engine=None) -> BuildSummary:
+    """Build a new index at `path` from corpus sources. Atomic; resumable after an interruption. `engine`: an
+    encoding strategy with `.encode(texts, batch_size)` (hopqa.engines.RayEncoding); None encodes here."""
     t0 = time.perf_counter()
     final = Path(path)
     _recover(final)
@@ -313,7 +318,7 @@ def build_index(sources: Sequence[CorpusSource] | Corpus, path: str | Path, *, c
     work = _work_dir(final, key)
     _cleanup_work_dirs(final, keep=work)
     texts = [_bm25_text(p) for p in corpus.passages]
-    vectors, resumed, enc_s = _encode_resumable(enc, texts, work, config, progress)
+    vectors, resumed, enc_s = _encode_resumable(enc, texts, work, config, progress, engine)
     out = work / "index"
     if out.exists():
         shutil.rmtree(out)
