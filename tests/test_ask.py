@@ -351,14 +351,14 @@ def test_gold_fields_only_in_loader_scorer_and_oracle():
                 in_evaluate.append((line, func, what))
                 if func in EVALUATE_SCORER:
                     continue
-                if func == "one" and "ORACLE" in lines[line - 1] and "sub_questions" in lines[line - 1]:
+                if func == "answer_item" and "ORACLE" in lines[line - 1] and "sub_questions" in lines[line - 1]:
                     continue
             offending.append(f"{rel}:{line} in {func}: {what}: {lines[line - 1].strip()}")
     assert not offending, "gold fields outside the loader, the scorer and the oracle ablation:\n" + "\n".join(offending)
     # The check sees what it should: the loader reads the gold fields, the runner's oracle line is one of its uses.
     assert {w for _, _, w in in_loader} >= {"string 'is_supporting'", "string 'question_decomposition'",
                                              "string 'answer_aliases'", "record.get('answer')"}
-    oracle = [u for u in in_evaluate if u[1] == "one"]
+    oracle = [u for u in in_evaluate if u[1] == "answer_item"]
     assert len(oracle) == 1 and oracle[0][2] == "attribute .gold"
 
 
