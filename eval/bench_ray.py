@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from hopqa import (EvalOptions, IndexConfig, build_index, demo_corpus, demo_questions, encoding_engine, load_config,
                    load_eval_dataset, open_index, run_eval, start_ray)
 from hopqa.corpus import CorpusSource
@@ -43,6 +45,8 @@ def main() -> None:
         _, res["build_ray_s"] = _timed(lambda: build_index(src, root / "ray", config=cfg, engine=engine))
         same = (root / "local/passages.jsonl").read_bytes() == (root / "ray/passages.jsonl").read_bytes()
         res["passages_identical"] = same
+        diff = np.abs(np.load(root / "local/embeddings.npy") - np.load(root / "ray/embeddings.npy")).max()
+        res["embeddings_max_abs_diff"] = float(diff)
         ix = open_index(root / "local")
         for engine_name in ("local", "ray"):
             opts = EvalOptions(compare=True, workers=args.workers if engine_name == "ray" else 1, engine=engine_name)

@@ -60,6 +60,8 @@ def start_ray(num_cpus: int | None = None):
     try:
         from ray.data import DataContext
 
+        for name in ("ray", "ray.data"):  # Ray Data sets its own levels when imported
+            logging.getLogger(name).setLevel(logging.ERROR)
         ctx = DataContext.get_current()
         ctx.enable_progress_bars = False
         ctx.execution_options.preserve_order = True
@@ -152,6 +154,24 @@ class AnswerActor:
         return answer_item(self.items[position], self.askers[name], self.index, name, self.options, self.perturber)
 
 
+_ACTORS: dict[str, Any] = {"key": None, "actors": []}
+
+
+def _actors(ray, items: Sequence, todo: int, index, config, options, actors: int | None) -> list:
+    """The eval's actors, kept across the pipelines of one run (each opens the index and the reader once)."""
+    n = max(1, actors or int(ray.cluster_resources().get("CPU", 1)))
+    key = repr((ray.get_runtime_context().get_job_id(), str(index.path), index.manifest.get("updated"), index.manifest.get("corpus_fingerprint"), config,
+                options, [(it.position, it.id) for it in items], n))
+    if _ACTORS["key"] != key:
+        for a in _ACTORS["actors"]:
+            ray.kill(a)
+        cls = ray.remote(num_cpus=1)(AnswerActor)
+        shared = ray.put(list(items))
+        _ACTORS["key"], _ACTORS["actors"] = key, [cls.remote(str(index.path), config, options, shared)
+                                                  for _ in range(n)]
+    return _ACTORS["actors"][:max(1, min(n, todo))]
+
+
 def ray_answer(items: Sequence, todo: Sequence, name: str, index, config, options,
                record: Callable[[dict], dict], actors: int | None = None) -> list[dict]:
     """Answer `todo` (items of one pipeline) on Ray actors; `record` is called on each record as it finishes (the
@@ -161,10 +181,7 @@ def ray_answer(items: Sequence, todo: Sequence, name: str, index, config, option
 
     if not todo:
         return []
-    n = max(1, min(len(todo), actors or int(ray.cluster_resources().get("CPU", 1))))
-    cls = ray.remote(num_cpus=1)(AnswerActor)
-    shared = ray.put(list(items))
-    pool = ActorPool([cls.remote(str(index.path), config, options, shared) for _ in range(n)])
+    pool = ActorPool(_actors(ray, items, len(todo), index, config, options, actors))
     for it in todo:
         pool.submit(lambda a, pos: a.answer.remote(name, pos), it.position)
     by_pos: dict[int, dict] = {}
@@ -173,5 +190,6 @@ def ray_answer(items: Sequence, todo: Sequence, name: str, index, config, option
             rec = pool.get_next_unordered()
             by_pos[rec["position"]] = record(rec)
     except ray.exceptions.RayError as e:
+        _ACTORS["key"] = None  # a dead actor is not reused
         raise EngineError(f"a Ray worker failed: {' '.join(str(e).split())[:300]}; rerun with --resume") from None
     return [by_pos[it.position] for it in todo]

@@ -465,6 +465,10 @@ def run_eval(items: Sequence[EvalItem], index: HybridIndex, config: Config, opti
     if options.setting == "distractor" and any(it.paragraphs is None for it in items):
         raise InputError("--setting distractor needs each question's own paragraphs (MuSiQue, HotpotQA, 2Wiki); "
                          "a plain dataset runs in the open setting against --index")
+    if options.engine != "local":
+        from .engines import check_engine
+
+        check_engine(options.engine)
     perturber = perturber_for(items, options)
     out = Path(options.output_dir) if options.output_dir else None
     identity = _run_identity(dataset, items, index, config, options)

@@ -116,6 +116,7 @@ def test_the_choices_match_what_the_library_accepts():
     assert values(C.DatasetFormat) == list(get_args(DatasetFormat))
     assert values(C.Setting) == list(get_args(Setting))
     assert values(C.Perturbation) == list(PERTURBATIONS)
+    assert values(C.Engine) == list(hopqa.ENGINES)
     assert values(C.ReaderKind) == list(get_args(get_type_hints(ReaderConfig)["kind"]))
     config = hopqa.load_config(None, {"llm": {"url": "http://127.0.0.1:9/v1", "model": "m"}})  # never called
     for name in values(C.PolicyName):  # each name builds its policy; any other is refused
