@@ -18,6 +18,8 @@ def render(answer, verbose: bool) -> None:
     style = "green" if answer.answerable else "yellow"
     out.print(Panel(f"[bold]{answer.answer}[/]   (confidence {answer.confidence:.2f})", title=answer.question,
                     border_style=style, expand=False))
+    if not answer.answerable and answer.guess:
+        out.print(f"[yellow]best guess, not supported by the evidence:[/] {answer.guess}", highlight=False)
     if answer.sub_questions:
         out.print("[bold]decomposition:[/] " + "  →  ".join(answer.sub_questions))
     for hop in answer.hops:

@@ -76,6 +76,10 @@ class ReaderConfig:
     # REVISE_SEARCH accepts a sub-answer only if a kept fact states the asked relation of the asked subject. Off: any
     # fact containing the span supports it (more answers, more of them guesses; see eval/RESULTS.md for both).
     verify: bool = True
+    # An unanswerable question still gets a best guess (the chain's last unverified sub-answer, else the rules' top
+    # span over the kept facts), kept apart from the answer: `Answer.guess`, the eval's `predicted_answer` (scored for
+    # answer EM/F1 as the official formats allow) while `predicted_answerable` stays false. Off: no guess.
+    guess: bool = True
 
 
 @dataclass(frozen=True)

@@ -300,7 +300,8 @@ def score_record(item: EvalItem, answer, latency: float, pipeline: str) -> dict[
         "pipeline": pipeline, "id": item.id, "position": item.position, "hop_type": item.hop_type,
         "type": item.question_type, "level": item.level,
         "question": item.question,
-        "predicted_answer": answer.answer if answer.answerable else "",
+        # Unanswerable: the best guess (scored for answer EM/F1 like any official prediction); answerability apart.
+        "predicted_answer": answer.answer if answer.answerable else (answer.guess or ""),
         "predicted_support_idxs": support,
         "predicted_answerable": bool(answer.answerable),
         "confidence": round(float(answer.confidence), 4),

@@ -108,6 +108,7 @@ class Context:
     answerable: bool = False
     confidence: float = 0.0
     answer_support: list[str] = field(default_factory=list)
+    guess: str | None = None  # a policy's own best guess for an unanswerable question (else `best_guess` finds one)
     transitions: list[Transition] = field(default_factory=list)
     scratch: dict[str, Any] = field(default_factory=dict)  # policy-private state
 
@@ -189,6 +190,25 @@ class Context:
         return out
 
 
+def best_guess(ctx: Context) -> str | None:
+    """An unanswerable question's best guess, the same for every policy: the policy's own (`ctx.guess`), else the
+    chain's last sub-answer (kept although a link was not verified), else the rule reader's top span over the kept
+    facts (not an intermediate answer). None when `[reader] guess` is off or nothing was read."""
+    if not ctx.config.reader.guess:
+        return None
+    if ctx.guess:
+        return ctx.guess
+    last = len(ctx.sub_questions)
+    if ctx.decomposed and ctx.sub_answers.get(last):
+        return ctx.sub_answers[last]
+    if not ctx.facts:
+        return None
+    from .reader import read
+
+    res = read(ctx.question, ctx.facts, config=ctx.config.reader, exclude=list(ctx.sub_answers.values()))
+    return res.candidates[0].text if res.candidates else None
+
+
 class Policy(Protocol):
     """Fills the states. Each handler works on the context and returns an event of TRANSITIONS."""
 
@@ -246,4 +266,5 @@ def run(question: str, policy: Policy, ctx: Context, max_steps: int = 64) -> Ans
         question_type=ctx.question_type,
         timings={"total_seconds": time.perf_counter() - t0, "retrieval_seconds": sum(h.seconds for h in ctx.hops)},
         usage=policy.usage(),
+        guess=None if ctx.answerable else best_guess(ctx),
     )

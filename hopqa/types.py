@@ -105,12 +105,15 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+    # Unanswerable questions only: what the readers would answer if they had to (not supported by the evidence).
+    guess: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answer": self.answer,
             "answerable": self.answerable,
+            "guess": self.guess,
             "confidence": round(float(self.confidence), 4),
             "question_type": self.question_type,
             "sub_questions": list(self.sub_questions),

@@ -296,7 +296,7 @@ def test_max_hops_is_respected(toy_index, max_hops):
 # --------------------------------------------------------------------------------------------------------------------
 # The JSON schema of Answer.to_dict()
 
-ANSWER_KEYS = {"question", "answer", "answerable", "confidence", "question_type", "sub_questions", "hops", "evidence", "ranking",
+ANSWER_KEYS = {"question", "answer", "answerable", "guess", "confidence", "question_type", "sub_questions", "hops", "evidence", "ranking",
                "transitions", "timings", "usage", "config"}
 HOP_KEYS = {"hop", "state", "sub_question", "query", "hits", "facts", "sub_answer", "seconds"}
 HIT_KEYS = {"id", "title", "text", "score", "hop", "dense_rank", "bm25_rank"}
@@ -315,6 +315,7 @@ def check_answer_schema(d: dict, *, index_path: str | None = None) -> None:
     assert set(d) == ANSWER_KEYS
     assert isinstance(d["question"], str) and isinstance(d["answer"], str) and isinstance(d["answerable"], bool)
     assert isinstance(d["confidence"], float) and 0.0 <= d["confidence"] <= 1.0
+    assert d["guess"] is None if d["answerable"] else (d["guess"] is None or isinstance(d["guess"], str))
     assert isinstance(d["sub_questions"], list) and all(isinstance(s, str) for s in d["sub_questions"])
     assert d["hops"], "at least one hop"
     for n, hop in enumerate(d["hops"], 1):
@@ -414,3 +415,20 @@ def test_unverified_chains_are_unanswerable(toy_index, question):
     a = asker(toy_index).ask(question)
     assert not a.answerable and a.answer == "unanswerable", (question, a.answer)
     assert a.transitions[-2].reason == "unsupported"
+
+
+def test_unanswerable_questions_keep_a_best_guess_apart_from_the_answer(toy_index):
+    """The chain "author of The Glass Orchard -> burial place" breaks at its last link ("He died in Corvelle" is a
+    place, not the burial): the answer stays "unanswerable", the guess is what the readers would say if they had to,
+    and `[reader] guess = false` turns it off."""
+    from hopqa.config import ReaderConfig
+
+    q = "Where was the author of The Glass Orchard buried?"
+    a = asker(toy_index).ask(q)
+    assert not a.answerable and a.answer == "unanswerable" and a.evidence == []
+    assert a.guess and a.guess != "unanswerable"
+    assert a.to_dict()["guess"] == a.guess
+    off = Asker(toy_index, Config(reader=ReaderConfig(guess=False)), "local").ask(q)
+    assert not off.answerable and off.guess is None
+    answered = asker(toy_index).ask(QUESTIONS[0][0])
+    assert answered.answerable and answered.guess is None
