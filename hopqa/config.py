@@ -96,6 +96,12 @@ class LLMConfig:
     max_tokens: int = 512
     json_mode: bool = True
     cache_dir: str | None = None  # default: $HOPQA_HOME/llm-cache
+    # The LLM policy's flow: "grounded" (the default): the LLM decomposes the question (checked, repaired, revised
+    # like any draft) and reads every sub-answer and the answer from the hop's condensed facts with the grounded reader
+    # prompt (hopqa.lm.reader: short, schema-constrained, a span must be stated by a cited fact), the machine's other
+    # states as in the local policy; "sgfsm": the LLM fills every state with its own prompt (SEARCH over raw passages,
+    # REVISE_SEARCH verifies, JUDGE, ANSWER), the full SG-FSM flow. Measured in eval/RESULTS.md (LLM policy).
+    flow: Literal["grounded", "sgfsm"] = "grounded"
 
     # `api_key = "..."` in the config file's [llm] table lands here; never printed (repr=False, to_dict masks it).
     key: str | None = field(default=None, repr=False)
@@ -131,6 +137,7 @@ _ENV = {
     "HOPQA_MODEL": ("index", "model"),
     "HOPQA_LLM_URL": ("llm", "url"),
     "HOPQA_LLM_MODEL": ("llm", "model"),
+    "HOPQA_LLM_FLOW": ("llm", "flow"),
     "HOPQA_MAX_HOPS": ("hops", "max_hops"),
     "HOPQA_READER": ("reader", "kind"),
     "HOPQA_LM_MODEL": ("reader", "model"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from typer.testing import CliRunner
 
 from hopqa_cli.main import app
@@ -34,6 +36,12 @@ def extractive_fake(request: dict):
         answers = re.findall(r"->\s*(.+)$", text, re.MULTILINE) or re.findall(r"answer: (.+)$", text, re.MULTILINE)
         return {"answer": answers[-1].strip() if answers else "unanswerable", "answerable": bool(answers)}
     return {"error": "unknown state"}
+
+
+@pytest.fixture(autouse=True)
+def _sgfsm_flow(monkeypatch):
+    """The fake above plays every SG-FSM state: these runs use that flow (tests/test_llm_grounded.py: the default)."""
+    monkeypatch.setenv("HOPQA_LLM_FLOW", "sgfsm")
 
 
 def test_eval_policy_llm_end_to_end_with_usage_and_cache(tmp_path, monkeypatch):

@@ -205,10 +205,11 @@ def _isolated(tmp_home, monkeypatch):
 
 
 def config(url: str, hops: dict | None = None, **llm: Any) -> Config:
+    """These tests drive the full SG-FSM flow (a prompt per state); tests/test_llm_grounded.py the default flow."""
     h = dict(max_hops=4, read=1, retries=1)
     h.update(hops or {})
     base = dict(url=url, model="fake-model", timeout=2.0, max_retries=1, backoff_base=0.001, backoff_max=0.01,
-                parse_retries=0)
+                parse_retries=0, flow="sgfsm")
     base.update(llm)
     return Config(hops=HopConfig(**h), llm=LLMConfig(**base))
 

@@ -244,11 +244,12 @@ class LocalLM:
 class EndpointLM:
     """The same requests through any OpenAI-compatible endpoint (hopqa's ChatClient: retries, cache, key handling)."""
 
-    def __init__(self, config: LLMConfig):
+    def __init__(self, config: LLMConfig, client: Any = None):
+        """`client`: an existing ChatClient to share (the LLM policy's: one cache, one set of usage counters)."""
         from ..llm.cache import CallCache, default_cache_dir
         from ..llm.client import ChatClient
 
-        self.client = ChatClient(config, CallCache(config.cache_dir or default_cache_dir()))
+        self.client = client or ChatClient(config, CallCache(config.cache_dir or default_cache_dir()))
         self.name = config.model or "endpoint"
         self.load_seconds = None
         self.counters = Counters()

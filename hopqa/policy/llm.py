@@ -40,7 +40,7 @@ from typing import Any
 
 from ..config import LLMConfig
 from ..decompose import references
-from ..errors import LLMContextError, LLMParseError
+from ..errors import InputError, LLMContextError, LLMParseError
 from ..fsm import Context, State
 from ..hops import next_query
 from ..llm.cache import CallCache, default_cache_dir
@@ -49,6 +49,7 @@ from ..llm.prompts import render
 from ..lm.runtime import conforms
 from ..types import Hit
 
+FLOWS = ("grounded", "sgfsm")  # [llm] flow (hopqa.config.LLMConfig.flow)
 MAX_REVISIONS = 2  # REVISE_DECOMPOSITION: LLM repairs of a draft before it is dropped
 
 # Sized for a small local model on a 2k-4k context (and cheap on a large remote one). Every prompt is fitted into
@@ -297,6 +298,8 @@ class LLMPolicy:
 
     def __init__(self, config: LLMConfig, client: ChatClient | None = None, *, cache: CallCache | bool = True):
         self.config = config
+        if config.flow not in FLOWS:
+            raise InputError(f"llm.flow must be one of {', '.join(FLOWS)}, not {config.flow!r}", field="llm.flow")
         if client is None:
             if cache is True:
                 cache = CallCache(default_cache_dir(config.cache_dir))
@@ -304,6 +307,15 @@ class LLMPolicy:
             client = ChatClient(config, cache if isinstance(cache, CallCache) else None)
         self.client = client
         self._tls = threading.local()
+        self.flow = config.flow
+        # The grounded flow reads through the local policy's grounded reader, talking to this policy's endpoint (one
+        # client: one cache, one set of usage counters).
+        from ..lm.reader import LMReader
+        from ..lm.runtime import EndpointLM
+        from .local import LocalPolicy
+
+        self._reader_lm = EndpointLM(config, client=self.client)
+        self.local = LocalPolicy(LMReader(self._reader_lm))
 
     def __repr__(self) -> str:
         return f"LLMPolicy({self.client!r})"
@@ -423,7 +435,15 @@ class LLMPolicy:
     # -- DECOMPOSE -----------------------------------------------------------------------------------------------------
     def decompose(self, ctx: Context) -> str:
         self._tls.start = self.client.thread_usage  # DECOMPOSE is always the first state: usage() counts from here
+        self._tls.read_start = self._reader_lm.counters.thread()
         self._tls.q = _fresh_counts()
+        if self.flow == "grounded":
+            # Single-shot, the oracle decomposition and comparison / yes-no shapes (one lookup per named entity,
+            # compared in code: hopqa.compare) as in the local policy; every other question is decomposed by the LLM.
+            event = self.local.decompose(ctx)
+            if ctx.config.hops.max_hops <= 1 or ctx.shape is not None or ctx.decomposition_rule == "given":
+                return event
+            ctx.sub_questions, ctx.decomposition_rule = [], None
         max_hops = ctx.config.hops.max_hops
         if max_hops <= 1:
             ctx.scratch["why_no_decomposition"] = "max_hops=1: single-shot retrieval"
@@ -446,6 +466,8 @@ class LLMPolicy:
         return "decomposed"
 
     def revise_decomposition(self, ctx: Context) -> str:
+        if self.flow == "grounded" and ctx.shape is not None:
+            return self.local.revise_decomposition(ctx)
         max_hops = ctx.config.hops.max_hops
         problems = check_decomposition(ctx.sub_questions, max_hops)
         if not problems:
@@ -488,6 +510,8 @@ class LLMPolicy:
         return [(f["question"], f["answer"]) for f in ctx.scratch.get("free_answers", [])]
 
     def search(self, ctx: Context) -> str:
+        if self.flow == "grounded":  # the hop only: its facts are read in REVISE_SEARCH
+            return self.local.search(ctx)
         h = ctx.config.hops
         ctx.scratch.pop("proposal", None)
         if ctx.hops_left <= 0:
@@ -518,6 +542,8 @@ class LLMPolicy:
 
     # -- REVISE_SEARCH -------------------------------------------------------------------------------------------------
     def revise_search(self, ctx: Context) -> str:
+        if self.flow == "grounded":  # the grounded reader over the hop's facts, verified as in the local policy
+            return self.local.revise_search(ctx)
         hop = ctx.hops[-1]
         proposal = ctx.scratch.pop("proposal", None) or {"status": "malformed", "query": None}
         if proposal.get("hop") not in (None, hop.hop):
@@ -610,6 +636,8 @@ class LLMPolicy:
                 and all(k in ctx.sub_answers for k in range(1, n + 1)))
 
     def judge(self, ctx: Context) -> str:
+        if self.flow == "grounded":
+            return self.local.judge(ctx)
         if ctx.decomposed and ctx.step < len(ctx.sub_questions):
             return "next" if ctx.hops_left > 0 else "max_hops"
         if not ctx.decomposed and not ctx.scratch.get("free_answers"):
@@ -651,6 +679,8 @@ class LLMPolicy:
         return ctx.hits_by_ids(ids)[: max(1, ctx.config.hops.k)]
 
     def answer(self, ctx: Context) -> str:
+        if self.flow == "grounded":
+            return self.local.answer(ctx)
         evidence = self._evidence(ctx)
         if COMPACT and self._chain_verified(ctx) and not _COMPARES.search(ctx.question):
             return self._answered(ctx, ctx.sub_answers[len(ctx.sub_questions)], evidence, 1.0,
@@ -708,6 +738,15 @@ class LLMPolicy:
         q = getattr(self._tls, "q", None) or _fresh_counts()
         out.update({k: v for k, v in q.items() if k != "by_state"})
         out["by_state"] = {k: dict(v) for k, v in q["by_state"].items()}
+        # The grounded reader's calls (sub-answers and answers; counted in the totals above too) as one more "state".
+        read_now, read_start = self._reader_lm.counters.thread(), getattr(self._tls, "read_start", None) or {}
+        reads = {k: read_now.get(k, 0) - read_start.get(k, 0) for k in ("calls", "prompt_tokens", "invalid_replies")}
+        if reads["calls"]:
+            out["by_state"]["read"] = {"calls": reads["calls"], "schema_valid": reads["calls"] - reads["invalid_replies"],
+                                       "invalid": reads["invalid_replies"], "prompt_tokens": reads["prompt_tokens"]}
+            out["schema_valid"] += reads["calls"] - reads["invalid_replies"]
+            out["invalid_replies"] += reads["invalid_replies"]
+        out["flow"] = self.flow
         return out
 
 
