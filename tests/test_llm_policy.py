@@ -303,6 +303,19 @@ def test_check_decomposition_rules():
     assert any("sub-question 2 does not use" in p
                for p in check_decomposition(["Who founded Ambric Yards?", "Where is Harbour Park?", "When did #1 die?"], 4))
     assert any("does not exist" in p for p in check_decomposition(["Who is #3?"], 4))
+    # every answer but the last is used later (the local policy's rule, now shared): a dangling first step is not
+    assert check_decomposition(["Who founded Ambric Yards?", "Where is Harbour Park?", "When did #2 open?"], 4) == [
+        "no later sub-question uses the answer of sub-question 1 (#1)"]
+    assert any("sub-question 2 (#2)" in p for p in check_decomposition([Q1, "Who is the spouse of #1?", "Where was #1 born?"], 4))
+
+
+def test_both_policies_share_one_decomposition_check():
+    """The local and the LLM policy accept exactly the same decompositions (hopqa.policy.rules)."""
+    import hopqa.policy.llm as llm_policy
+    import hopqa.policy.local as local_policy
+    from hopqa.policy import rules
+
+    assert llm_policy.check_decomposition is rules.check_decomposition is local_policy.check_decomposition
 
 
 def test_forward_reference_is_repaired_by_the_llm(index):

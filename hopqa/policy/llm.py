@@ -48,6 +48,7 @@ from ..llm.client import ChatClient
 from ..llm.prompts import render
 from ..lm.runtime import conforms
 from ..types import Hit
+from .rules import chain_judge, check_decomposition
 
 FLOWS = ("grounded", "sgfsm")  # [llm] flow (hopqa.config.LLMConfig.flow)
 MAX_REVISIONS = 2  # REVISE_DECOMPOSITION: LLM repairs of a draft before it is dropped
@@ -164,32 +165,6 @@ def _salvage(raw: str | None, question: str) -> list[str]:
     if not any(content & set(_norm(q).split()) for q in out):
         return []
     return out
-
-
-def check_decomposition(sub_questions: list[str], max_hops: int) -> list[str]:
-    """Problems of a draft decomposition (empty when it is valid)."""
-    problems: list[str] = []
-    if not sub_questions:
-        return ["there are no sub-questions"]
-    # Answers that a later sub-question uses: an independent fact (MuSiQue 3hop2/4hop2/4hop3 shapes, e.g.
-    # ["Who founded X?", "In which city is Y?", "When did #1 move to #2?"]) is fine when a later step joins it in.
-    used = {r for j, q in enumerate(sub_questions, 1) for r in references(q) if 1 <= r < j}
-    for i, q in enumerate(sub_questions, 1):
-        refs = references(q)
-        bad = [r for r in refs if r < 1 or r >= i]
-        for r in bad:
-            if r == i:
-                problems.append(f"sub-question {i} refers to its own answer (#{r})")
-            elif r > len(sub_questions) or r < 1:
-                problems.append(f"sub-question {i} refers to #{r}, which does not exist")
-            else:
-                problems.append(f"sub-question {i} refers to #{r}, a later sub-question (forward reference)")
-        if i > 1 and not [r for r in refs if 1 <= r < i] and i not in used:
-            problems.append(f"sub-question {i} does not use any earlier answer (#1..#{i - 1}) and no later "
-                            f"sub-question uses its answer")
-    if len(sub_questions) > max_hops:
-        problems.append(f"there are {len(sub_questions)} sub-questions; at most {max_hops} are allowed")
-    return problems
 
 
 def _obj(required: list[str], **props: Any) -> dict[str, Any]:
@@ -619,10 +594,9 @@ class LLMPolicy:
 
     # -- JUDGE ---------------------------------------------------------------------------------------------------------
     def _local_judge(self, ctx: Context) -> str:
-        if ctx.decomposed:
-            if ctx.step >= len(ctx.sub_questions):
-                return "sufficient"
-            return "next" if ctx.hops_left > 0 else "max_hops"
+        event = chain_judge(ctx)
+        if event is not None:
+            return event
         if ctx.scratch.get("free_answers"):
             return "sufficient"
         if ctx.hops_left <= 0:
@@ -639,7 +613,7 @@ class LLMPolicy:
         if self.flow == "grounded":
             return self.local.judge(ctx)
         if ctx.decomposed and ctx.step < len(ctx.sub_questions):
-            return "next" if ctx.hops_left > 0 else "max_hops"
+            return chain_judge(ctx)
         if not ctx.decomposed and not ctx.scratch.get("free_answers"):
             if ctx.hops_left <= 0:
                 return "max_hops"

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..fsm import Context, State
 from ..hops import bridge_entities, next_query
+from .rules import chain_judge, check_decomposition
 
 _REF = re.compile(r"#(\d+)")
 # "the first director of #1" followed by more words: a description of the subject, not the relation asked
@@ -95,13 +96,11 @@ class LocalPolicy:
         qs = ctx.sub_questions
         if ctx.shape is not None:  # independent lookups, compared at ANSWER
             return "valid" if 1 <= len(qs) <= ctx.config.hops.max_hops else "invalid"
-        # References point backwards only; the last step uses an earlier answer; every earlier step is used by a
-        # later one (so the chain is connected). Independent first steps (MuSiQue 3hop2/4hop2/4hop3 shapes) are fine.
-        used = {r for q in qs for r in _refs(q)}
-        ok = (bool(qs) and all(all(1 <= r <= i for r in _refs(q)) for i, q in enumerate(qs))
-              and (len(qs) == 1 or bool(_refs(qs[-1]))) and all(k in used for k in range(1, len(qs))))
-        if ok and len(qs) <= ctx.config.hops.max_hops:
+        # The rules both policies share (hopqa.policy.rules): references point backwards, the chain is connected.
+        problems = check_decomposition(qs, ctx.config.hops.max_hops)
+        if not problems:
             return "valid"
+        ctx.scratch.setdefault("decomposition_problems", []).append(problems)  # one list per draft, as in the LLM policy
         ctx.scratch["dropped_decomposition"] = list(qs)
         ctx.sub_questions = []
         return "invalid"
@@ -323,10 +322,9 @@ class LocalPolicy:
     # -- JUDGE ---------------------------------------------------------------------------------------------------------
     def judge(self, ctx: Context) -> str:
         h = ctx.config.hops
-        if ctx.decomposed:
-            if ctx.step >= len(ctx.sub_questions):
-                return "sufficient"
-            return "next" if ctx.hops_left > 0 else "max_hops"
+        event = chain_judge(ctx)
+        if event is not None:
+            return event
         if ctx.hops_left <= 0:
             return "max_hops"
         if ctx.new_facts_last_hop == 0:
