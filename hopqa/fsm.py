@@ -10,7 +10,7 @@ the shared `Context` and returns an event. Every transition is recorded in the t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any, Protocol
 
@@ -84,6 +84,53 @@ def describe() -> str:
 
 
 @dataclass
+class PolicyState:
+    """What a policy keeps about one question between states, typed, in one place for both policies. `diagnostics()`
+    is the part that reaches the trace (`Answer.diagnostics`): why the machine went where it went."""
+
+    # DECOMPOSE / REVISE_DECOMPOSITION
+    why_no_decomposition: str | None = None
+    decomposition_problems: list[list[str]] = field(default_factory=list)  # one list per checked draft
+    drafts: list[list[str]] = field(default_factory=list)  # replaced drafts (LLM policy)
+    dropped_decomposition: list[str] | None = None  # the draft given up for decomposition-free hops
+    decomposition_revisions: int = 0  # LLM repairs asked (LLM policy)
+    rules_fallback: bool = False  # the rule decomposer's draft replaced the LLM's (LLM policy)
+    # REVISE_SEARCH
+    unsupported_steps: list[int] = field(default_factory=list)  # sub-questions given up (1-based)
+    step_confidence: dict[int, float] = field(default_factory=dict)  # accepted sub-answers' confidence
+    lm_sub_answers: list[int] = field(default_factory=list)  # steps (0-based) whose sub-answer the model read
+    verification: list[dict[str, Any]] = field(default_factory=list)  # the rule verifier's verdicts
+    step_verification: dict[int, str] = field(default_factory=dict)  # how the LLM's sub-answer was accepted
+    free_answers: list[dict[str, Any]] = field(default_factory=list)  # decomposition-free answers (LLM policy)
+    # comparison / yes-no questions
+    compared_years: dict[str, int | None] | None = None
+    yes_no_each: dict[str, str] | None = None
+    # JUDGE / ANSWER
+    judge_confidence: float | None = None
+    judge_reason: str | None = None
+    answer_reader: str | None = None
+    answer_reason: str | None = None
+    notes: list[str] = field(default_factory=list)  # the LLM policy's per-state notes (bad replies, retries)
+    # transient, never in the trace: SEARCH's proposal for REVISE_SEARCH, the last unparseable reply per state
+    proposal: dict[str, Any] | None = None
+    raw_replies: dict[str, str | None] = field(default_factory=dict)
+
+    _TRANSIENT = ("proposal", "raw_replies")  # a class constant (no annotation: not a field)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The set (non-empty) fields, for the trace; dict keys made strings for JSON."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            unset = v is None or v is False or (isinstance(v, (list, dict)) and not v) or (
+                f.name == "decomposition_revisions" and v == 0)
+            if f.name in self._TRANSIENT or unset:
+                continue
+            out[f.name] = {str(k): x for k, x in v.items()} if isinstance(v, dict) else v
+        return out
+
+
+@dataclass
 class Context:
     """Everything the machine knows about one question while answering it."""
 
@@ -110,7 +157,9 @@ class Context:
     answer_support: list[str] = field(default_factory=list)
     guess: str | None = None  # a policy's own best guess for an unanswerable question (else `best_guess` finds one)
     transitions: list[Transition] = field(default_factory=list)
-    scratch: dict[str, Any] = field(default_factory=dict)  # policy-private state
+    policy_state: PolicyState = field(default_factory=lambda: PolicyState())
+    # The flagged oracle ablation only (`Asker.ask(sub_questions=...)`): the gold decomposition replaces DECOMPOSE.
+    oracle_sub_questions: list[str] | None = None
 
     @property
     def decomposed(self) -> bool:
@@ -267,4 +316,5 @@ def run(question: str, policy: Policy, ctx: Context, max_steps: int = 64) -> Ans
         timings={"total_seconds": time.perf_counter() - t0, "retrieval_seconds": sum(h.seconds for h in ctx.hops)},
         usage=policy.usage(),
         guess=None if ctx.answerable else best_guess(ctx),
+        diagnostics=ctx.policy_state.diagnostics(),
     )

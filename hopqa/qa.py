@@ -61,7 +61,7 @@ class Asker:
         retriever = Retriever(self.index, self.config.retrieval, rows)
         ctx = Context(question.strip(), self.config, retriever, self.condenser)
         if sub_questions:
-            ctx.scratch["given_sub_questions"] = list(sub_questions)
+            ctx.oracle_sub_questions = list(sub_questions)
         t0 = time.perf_counter()
         lm = getattr(self.reader, "lm", None)
         before = lm.usage() if lm is not None else None

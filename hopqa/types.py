@@ -107,6 +107,8 @@ class Answer:
     config: dict[str, Any] = field(default_factory=dict)
     # Unanswerable questions only: what the readers would answer if they had to (not supported by the evidence).
     guess: str | None = None
+    # Why the machine went where it went (hopqa.fsm.PolicyState.diagnostics): decomposition problems, verdicts, ...
+    diagnostics: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,4 +126,5 @@ class Answer:
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             "usage": dict(self.usage),
             "config": dict(self.config),
+            "diagnostics": dict(self.diagnostics),
         }

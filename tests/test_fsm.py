@@ -129,6 +129,11 @@ def test_special_runs_take_the_rare_transitions(answers):
     by_q = {q: a for q, m, a in answers if m == 4}
     assert ("REVISE_DECOMPOSITION", "invalid") in pairs(by_q["invalid"])
     assert by_q["invalid"].sub_questions == []  # dropped: decomposition-free hops instead
+    # why reaches the trace (typed policy state, hopqa.fsm.PolicyState): the dropped draft and its problems
+    diag = by_q["invalid"].to_dict()["diagnostics"]
+    assert diag["dropped_decomposition"] and diag["decomposition_problems"][0]
+    assert all(isinstance(p, str) for p in diag["decomposition_problems"][0])
+    assert "proposal" not in diag and "raw_replies" not in diag
     free = by_q["one passage, free"]
     assert [t.reason for t in free.transitions] == [
         "no_decomposition", "retrieved", "accepted", "next", "exhausted", "no_progress", "answered"]
@@ -297,7 +302,7 @@ def test_max_hops_is_respected(toy_index, max_hops):
 # The JSON schema of Answer.to_dict()
 
 ANSWER_KEYS = {"question", "answer", "answerable", "guess", "confidence", "question_type", "sub_questions", "hops", "evidence", "ranking",
-               "transitions", "timings", "usage", "config"}
+               "transitions", "timings", "usage", "config", "diagnostics"}
 HOP_KEYS = {"hop", "state", "sub_question", "query", "hits", "facts", "sub_answer", "seconds"}
 HIT_KEYS = {"id", "title", "text", "score", "hop", "dense_rank", "bm25_rank"}
 FACT_KEYS = {"text", "passage_id", "title", "score", "hop"}

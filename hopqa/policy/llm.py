@@ -378,7 +378,7 @@ class LLMPolicy:
                 q["invalid_replies"] += made
                 q["reply_retries"] += max(0, made - 1)
                 self._note(ctx, state, str(err))
-                ctx.scratch.setdefault("_raw", {})[state] = getattr(err, "reply", None)
+                ctx.policy_state.raw_replies[state] = getattr(err, "reply", None)
                 return None, str(err)
             q["invalid_replies"] += max(0, made - 1)  # the client's parse retries before this reply
             q["reply_retries"] += max(0, made - 1)
@@ -405,7 +405,7 @@ class LLMPolicy:
 
     @staticmethod
     def _note(ctx: Context, state: str, message: str) -> None:
-        ctx.scratch.setdefault("notes", []).append(f"{state}: {message}"[:300])
+        ctx.policy_state.notes.append(f"{state}: {message}"[:300])
 
     # -- DECOMPOSE -----------------------------------------------------------------------------------------------------
     def decompose(self, ctx: Context) -> str:
@@ -421,20 +421,20 @@ class LLMPolicy:
             ctx.sub_questions, ctx.decomposition_rule = [], None
         max_hops = ctx.config.hops.max_hops
         if max_hops <= 1:
-            ctx.scratch["why_no_decomposition"] = "max_hops=1: single-shot retrieval"
+            ctx.policy_state.why_no_decomposition = "max_hops=1: single-shot retrieval"
             return "no_decomposition"
-        if ctx.scratch.get("given_sub_questions"):  # the oracle-decomposition ablation: no call
-            ctx.sub_questions = list(ctx.scratch["given_sub_questions"])
+        if ctx.oracle_sub_questions:  # the flagged oracle-decomposition ablation: no call
+            ctx.sub_questions = list(ctx.oracle_sub_questions)
             ctx.decomposition_rule = "given"
             return "decomposed"
         value, err = self._ask(ctx, "decompose", expect=None, question=ctx.question, max_sub_questions=max_hops)
         qs = _sub_questions(value) if err is None else None
         rule = "llm"
         if qs is None:
-            qs = _salvage(ctx.scratch.get("_raw", {}).get("decompose"), ctx.question)
+            qs = _salvage(ctx.policy_state.raw_replies.get("decompose"), ctx.question)
             rule = "llm:salvaged"
         if not qs:
-            ctx.scratch["why_no_decomposition"] = "the LLM gave no usable sub-questions"
+            ctx.policy_state.why_no_decomposition = "the LLM gave no usable sub-questions"
             return "no_decomposition"
         ctx.sub_questions = qs
         ctx.decomposition_rule = rule if len(qs) > 1 else rule + ":single_hop"
@@ -447,28 +447,28 @@ class LLMPolicy:
         problems = check_decomposition(ctx.sub_questions, max_hops)
         if not problems:
             return "valid"
-        done = ctx.scratch.get("decomposition_revisions", 0)
-        ctx.scratch.setdefault("decomposition_problems", []).append(problems)
+        done = ctx.policy_state.decomposition_revisions
+        ctx.policy_state.decomposition_problems.append(problems)
         linked = link_repair(ctx.sub_questions)
         if linked != ctx.sub_questions and not check_decomposition(linked, max_hops):  # no call needed
-            ctx.scratch.setdefault("drafts", []).append(list(ctx.sub_questions))
+            ctx.policy_state.drafts.append(list(ctx.sub_questions))
             ctx.sub_questions = linked
             ctx.decomposition_rule = (ctx.decomposition_rule or "llm") + "+linked"
             return "revised"
         if done < MAX_REVISIONS:
-            ctx.scratch["decomposition_revisions"] = done + 1
+            ctx.policy_state.decomposition_revisions = done + 1
             value, err = self._ask(ctx, "revise_decomposition", expect=None, question=ctx.question,
                                    draft=list(ctx.sub_questions), problems=problems)
             qs = _sub_questions(value) if err is None else None
             if qs:
-                ctx.scratch.setdefault("drafts", []).append(list(ctx.sub_questions))
+                ctx.policy_state.drafts.append(list(ctx.sub_questions))
                 ctx.sub_questions = qs
                 ctx.decomposition_rule = (ctx.decomposition_rule or "llm") + "+revised"
                 return "revised"
-        ctx.scratch["dropped_decomposition"] = list(ctx.sub_questions)
-        rules = None if ctx.scratch.get("rules_fallback") else _rules_decomposition(ctx.question, max_hops)
+        ctx.policy_state.dropped_decomposition = list(ctx.sub_questions)
+        rules = None if ctx.policy_state.rules_fallback else _rules_decomposition(ctx.question, max_hops)
         if rules and not check_decomposition(rules, max_hops):  # the local decomposer's draft, checked like any other
-            ctx.scratch["rules_fallback"] = True
+            ctx.policy_state.rules_fallback = True
             ctx.sub_questions = rules
             ctx.decomposition_rule = "rules:fallback"
             return "revised"
@@ -482,13 +482,13 @@ class LLMPolicy:
         if ctx.decomposed:
             n = len(ctx.sub_questions) if upto is None else upto
             return [(q, ctx.sub_answers.get(i)) for i, q in enumerate(ctx.sub_questions[:n], 1)]
-        return [(f["question"], f["answer"]) for f in ctx.scratch.get("free_answers", [])]
+        return [(f["question"], f["answer"]) for f in ctx.policy_state.free_answers]
 
     def search(self, ctx: Context) -> str:
         if self.flow == "grounded":  # the hop only: its facts are read in REVISE_SEARCH
             return self.local.search(ctx)
         h = ctx.config.hops
-        ctx.scratch.pop("proposal", None)
+        ctx.policy_state.proposal = None
         if ctx.hops_left <= 0:
             return "exhausted"
         sub_q = ctx.pending_sub_question()
@@ -512,7 +512,7 @@ class LLMPolicy:
                 proposal.update(status="found", answer=answer, cited=self._real_ids(value.get("passage_ids")))
             else:
                 proposal.update(status="not_found", query=_text(value.get("reformulated_query")))
-        ctx.scratch["proposal"] = proposal
+        ctx.policy_state.proposal = proposal
         return "retrieved"
 
     # -- REVISE_SEARCH -------------------------------------------------------------------------------------------------
@@ -520,7 +520,7 @@ class LLMPolicy:
         if self.flow == "grounded":  # the grounded reader over the hop's facts, verified as in the local policy
             return self.local.revise_search(ctx)
         hop = ctx.hops[-1]
-        proposal = ctx.scratch.pop("proposal", None) or {"status": "malformed", "query": None}
+        proposal, ctx.policy_state.proposal = ctx.policy_state.proposal or {"status": "malformed", "query": None}, None
         if proposal.get("hop") not in (None, hop.hop):
             proposal = {"status": "malformed", "query": None}
         goal = hop.sub_question or ctx.question
@@ -566,10 +566,10 @@ class LLMPolicy:
             k = ctx.step + 1
             ctx.sub_answers[k] = answer
             ctx.sub_support[k] = list(support)
-            ctx.scratch.setdefault("verification", {})[k] = how
+            ctx.policy_state.step_verification[k] = how
             ctx.step += 1
         else:  # decomposition-free (or an extra hop): an answer to the whole question
-            ctx.scratch.setdefault("free_answers", []).append(
+            ctx.policy_state.free_answers.append(
                 {"question": ctx.question, "answer": answer, "support": list(support), "hop": hop.hop, "how": how})
         ctx.retries = 0
         return "accepted"
@@ -587,7 +587,7 @@ class LLMPolicy:
             return "retry"
         self._note(ctx, "revise_search", f"{why}; step given up")
         if hop.sub_question is not None and ctx.decomposed and ctx.step < len(ctx.sub_questions):
-            ctx.scratch.setdefault("unsupported_steps", []).append(ctx.step + 1)
+            ctx.policy_state.unsupported_steps.append(ctx.step + 1)
             ctx.step += 1
         ctx.retries = 0
         return "rejected"
@@ -597,7 +597,7 @@ class LLMPolicy:
         event = chain_judge(ctx)
         if event is not None:
             return event
-        if ctx.scratch.get("free_answers"):
+        if ctx.policy_state.free_answers:
             return "sufficient"
         if ctx.hops_left <= 0:
             return "max_hops"
@@ -606,7 +606,7 @@ class LLMPolicy:
     @staticmethod
     def _chain_verified(ctx: Context) -> bool:
         n = len(ctx.sub_questions)
-        return (ctx.decomposed and n > 0 and ctx.step >= n and not ctx.scratch.get("unsupported_steps")
+        return (ctx.decomposed and n > 0 and ctx.step >= n and not ctx.policy_state.unsupported_steps
                 and all(k in ctx.sub_answers for k in range(1, n + 1)))
 
     def judge(self, ctx: Context) -> str:
@@ -614,12 +614,12 @@ class LLMPolicy:
             return self.local.judge(ctx)
         if ctx.decomposed and ctx.step < len(ctx.sub_questions):
             return chain_judge(ctx)
-        if not ctx.decomposed and not ctx.scratch.get("free_answers"):
+        if not ctx.decomposed and not ctx.policy_state.free_answers:
             if ctx.hops_left <= 0:
                 return "max_hops"
             return "next" if ctx.new_facts_last_hop > 0 else "no_progress"
         if COMPACT and self._chain_verified(ctx):
-            ctx.scratch["judge_reason"] = "every sub-question has a verified answer (compact flow: no call)"
+            ctx.policy_state.judge_reason = "every sub-question has a verified answer (compact flow: no call)"
             return "sufficient"
         # Every sub-question has been through SEARCH (or a decomposition-free hop found an answer): ask the LLM.
         value, err = self._ask(ctx, "judge", question=ctx.question, steps=self._steps(ctx) or None,
@@ -631,7 +631,7 @@ class LLMPolicy:
                 nxt = {True: "answer", False: "search"}.get(sufficient, "")  # type: ignore[arg-type]
             reason = _text(value.get("reason"))
             if reason:
-                ctx.scratch["judge_reason"] = reason
+                ctx.policy_state.judge_reason = reason
             if nxt == "answer":
                 return "sufficient"
             if nxt == "unanswerable":
@@ -647,7 +647,7 @@ class LLMPolicy:
         ids: list[str] = []
         for k in sorted(ctx.sub_support):
             ids += ctx.sub_support[k]
-        for f in ctx.scratch.get("free_answers", []):
+        for f in ctx.policy_state.free_answers:
             ids += f["support"]
         ids += [hop.hits[0].id for hop in ctx.hops if hop.hits]
         return ctx.hits_by_ids(ids)[: max(1, ctx.config.hops.k)]
@@ -661,18 +661,18 @@ class LLMPolicy:
                                   "the last verified sub-answer (compact flow: no call)")
         value, err = self._ask(ctx, "answer", question=ctx.question, steps=self._steps(ctx) or None,
                                passages=evidence[:ANSWER_PASSAGES] or None)
-        unsupported = ctx.scratch.get("unsupported_steps", [])
+        unsupported = ctx.policy_state.unsupported_steps
         if err is not None:  # unparseable: the last sub-answer when the chain is complete and verified
             last = len(ctx.sub_questions)
             if ctx.decomposed and last in ctx.sub_answers and not unsupported:
                 return self._answered(ctx, ctx.sub_answers[last], evidence, 0.5,
                                       "ANSWER reply unparseable: the last verified sub-answer")
-            ctx.scratch["answer_reason"] = "ANSWER reply unparseable and no complete verified chain"
+            ctx.policy_state.answer_reason = "ANSWER reply unparseable and no complete verified chain"
             return self._unsupported(ctx)
         answer = _text(value.get("answer"))
         answerable = _truth(value.get("answerable"))
         if answer is None or _norm(answer) in _NO_ANSWER or answerable is False:
-            ctx.scratch["answer_reason"] = "the LLM found the question unanswerable from the evidence"
+            ctx.policy_state.answer_reason = "the LLM found the question unanswerable from the evidence"
             return self._unsupported(ctx)
         if unsupported:
             return self._answered(ctx, answer, evidence, 0.5, f"LLM answer; sub-answers {unsupported} unverified")
@@ -680,7 +680,7 @@ class LLMPolicy:
 
     def _answered(self, ctx: Context, answer: str, evidence: list[Hit], confidence: float, reason: str) -> str:
         ctx.answer, ctx.answerable, ctx.confidence = answer, True, confidence
-        ctx.scratch["answer_reason"] = reason
+        ctx.policy_state.answer_reason = reason
         key = _norm(answer)
         support = [x.id for x in evidence if key and key in _norm(f"{x.title} {x.text}")]
         if not support and ctx.decomposed:

@@ -69,10 +69,10 @@ class LocalPolicy:
     # -- DECOMPOSE -----------------------------------------------------------------------------------------------------
     def decompose(self, ctx: Context) -> str:
         if ctx.config.hops.max_hops <= 1:
-            ctx.scratch["why_no_decomposition"] = "max_hops=1: single-shot retrieval"
+            ctx.policy_state.why_no_decomposition = "max_hops=1: single-shot retrieval"
             return "no_decomposition"
-        if ctx.scratch.get("given_sub_questions"):
-            ctx.sub_questions = list(ctx.scratch["given_sub_questions"])
+        if ctx.oracle_sub_questions:  # the flagged oracle-decomposition ablation
+            ctx.sub_questions = list(ctx.oracle_sub_questions)
             ctx.decomposition_rule = "given"
             return "decomposed"
         from ..compare import shape
@@ -100,8 +100,8 @@ class LocalPolicy:
         problems = check_decomposition(qs, ctx.config.hops.max_hops)
         if not problems:
             return "valid"
-        ctx.scratch.setdefault("decomposition_problems", []).append(problems)  # one list per draft, as in the LLM policy
-        ctx.scratch["dropped_decomposition"] = list(qs)
+        ctx.policy_state.decomposition_problems.append(problems)
+        ctx.policy_state.dropped_decomposition = list(qs)
         ctx.sub_questions = []
         return "invalid"
 
@@ -177,7 +177,7 @@ class LocalPolicy:
             years = self.lm.years(ctx.question, sh.entities, follow) if self.lm is not None else [None] * n
             rule_years = first_years(follow)
             years = [y if y is not None else r for y, r in zip(years, rule_years)]
-            ctx.scratch["compared_years"] = dict(zip(sh.entities, years))
+            ctx.policy_state.compared_years = dict(zip(sh.entities, years))
             pick = pick_by_years(sh.stem, sh.entities, years)
         if pick is not None:
             ctx.answer, ctx.confidence, ctx.answerable = pick, 0.8, True
@@ -217,7 +217,7 @@ class LocalPolicy:
         ctx.answer = "no" if "no" in verdicts else "yes"
         ctx.confidence, ctx.answerable = 0.8, True
         ctx.answer_support = list(dict.fromkeys(support))
-        ctx.scratch["yes_no_each"] = dict(zip(sh.entities, verdicts))
+        ctx.policy_state.yes_no_each = dict(zip(sh.entities, verdicts))
         return True
 
     # -- REVISE_SEARCH -------------------------------------------------------------------------------------------------
@@ -230,7 +230,7 @@ class LocalPolicy:
             return "accepted"
         # The sub-answer must come from what this hop read: older facts answer older sub-questions.
         facts = hop.facts or ctx.facts
-        exclude = [a for a in ctx.sub_answers.values()] + ctx.scratch.get("rejected", [])
+        exclude = list(ctx.sub_answers.values())
         res = self._read(ctx, sub_q, facts, exclude)
         subjects, described = self._subjects(ctx), self._described(ctx)
         lm_first = self.lm is not None and ctx.config.reader.order == "lm_first"
@@ -260,7 +260,7 @@ class LocalPolicy:
         if res.candidates:
             ctx.sub_answers[k] = res.candidates[0].text
             hop.sub_answer = res.candidates[0].text
-        ctx.scratch.setdefault("unsupported_steps", []).append(k)
+        ctx.policy_state.unsupported_steps.append(k)
         ctx.step += 1
         ctx.retries = 0
         return "rejected"
@@ -269,7 +269,7 @@ class LocalPolicy:
         k = ctx.step + 1
         ctx.sub_answers[k] = answer
         ctx.sub_support[k] = support
-        ctx.scratch.setdefault("confidence", {})[k] = confidence
+        ctx.policy_state.step_confidence[k] = confidence
         hop.sub_answer = answer
         ctx.step += 1
         ctx.retries = 0
@@ -280,7 +280,7 @@ class LocalPolicy:
         if not res.answerable:
             return False
         self._accept(ctx, hop, res.text, list(res.passage_ids), max(res.confidence, ctx.config.reader.threshold))
-        ctx.scratch.setdefault("lm_sub_answers", []).append(ctx.step)
+        ctx.policy_state.lm_sub_answers.append(ctx.step)
         return True
 
     def _described(self, ctx: Context) -> list[str]:
@@ -313,7 +313,7 @@ class LocalPolicy:
                 continue
             verdict = ctx.condenser.verify(sub_q, f, subjects, cue=cand.cue if i == cand.fact_index else 0.0,
                                            described=described)
-            ctx.scratch.setdefault("verification", []).append({"sub_question": sub_q, "answer": answer,
+            ctx.policy_state.verification.append({"sub_question": sub_q, "answer": answer,
                                                                "fact": f.text, **verdict.to_dict()})
             if verdict.supported and f.passage_id not in out:
                 out.append(f.passage_id)
@@ -333,7 +333,7 @@ class LocalPolicy:
             from ..reader import read
 
             res = read(ctx.question, ctx.facts, config=ctx.config.reader)
-            ctx.scratch["judge_confidence"] = res.confidence
+            ctx.policy_state.judge_confidence = res.confidence
             if res.answerable and res.confidence >= h.judge_threshold:
                 return "sufficient"
         return "next"
@@ -344,13 +344,13 @@ class LocalPolicy:
             return self._answer_shape(ctx)
         if ctx.decomposed and ctx.sub_answers:
             last = len(ctx.sub_questions)
-            unsupported = set(ctx.scratch.get("unsupported_steps", []))
+            unsupported = set(ctx.policy_state.unsupported_steps)
             # Every link must be supported: an answer reached through a rejected (guessed) sub-answer is a guess.
             if last in ctx.sub_answers and not unsupported:
                 ctx.answer = ctx.sub_answers[last]
                 ctx.answer_support = list(ctx.sub_support.get(last, []))
                 # The chain's confidence is its weakest link.
-                ctx.confidence = min(ctx.scratch.get("confidence", {}).values(), default=0.0)
+                ctx.confidence = min(ctx.policy_state.step_confidence.values(), default=0.0)
                 ctx.answerable = ctx.confidence >= ctx.config.reader.threshold
                 return "answered" if ctx.answerable else "unsupported"
             # The chain broke at one of its links: the rules do not guess. The language model may still find the
@@ -373,7 +373,7 @@ class LocalPolicy:
         ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence * 0.5, list(res.passage_ids)
         ctx.answerable = bool(res.answerable)
         if ctx.answerable:
-            ctx.scratch["answer_reader"] = "lm"
+            ctx.policy_state.answer_reader = "lm"
         return "answered" if ctx.answerable else "unsupported"
 
     def unanswerable(self, ctx: Context) -> str:
