@@ -489,7 +489,9 @@ def test_prompt_over_the_context_is_counted_and_not_sent(index, monkeypatch):
     # machine goes on through its fallbacks to a finished (unanswerable) question instead of a lost run.
     assert answer.transitions[-1].target == "DONE"
     assert answer.usage["over_context"] >= 1 and "search" not in brain.states
-    assert all(llm_policy._tokens(r["messages"]) + r["max_tokens"] <= 300 for r in srv.requests)
+    from hopqa.policy.calls import estimate_tokens
+
+    assert all(estimate_tokens(r["messages"]) + r["max_tokens"] <= 300 for r in srv.requests)
 
 
 def test_server_refusing_a_long_prompt_loses_one_call_not_the_run(index):

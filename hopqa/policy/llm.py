@@ -1,5 +1,12 @@
 """The LLM policy (SG-FSM style): an LLM behind any OpenAI-compatible endpoint fills the states of the same machine.
 
+Two flows (`[llm] flow`). "grounded" (the default): DECOMPOSE and REVISE_DECOMPOSITION as below (comparison and
+yes/no shapes, single-shot and the oracle decomposition as in the local policy); SEARCH, REVISE_SEARCH, JUDGE and
+ANSWER are the local policy's, reading through the grounded reader prompt (hopqa.lm.reader) on this policy's
+endpoint and client. "sgfsm": every state asks the LLM with its own prompt, as described below. The reply schemas
+and tolerant readers live in `hopqa.policy.replies`, the calls (budgets, retries, counts) in `hopqa.policy.calls`,
+the rules both policies share in `hopqa.policy.rules`.
+
 Only the policy changes: the states, the transition table, the retrieval hop (`Context.run_hop`) and the trace are
 those of the offline policy. Each state asks the LLM one question through its prompt (`hopqa.llm.prompts`) and reads
 only the JSON fields that state expects; every reply is checked locally before it can move the machine.
@@ -33,37 +40,24 @@ propagates as a one-line error. `usage()` is this question's share of the client
 """
 from __future__ import annotations
 
-import json
 import re
 import threading
 from typing import Any
 
 from ..config import LLMConfig
-from ..decompose import references
-from ..errors import InputError, LLMContextError, LLMParseError
+from ..errors import InputError
 from ..fsm import Context, State
 from ..hops import next_query
 from ..llm.cache import CallCache, default_cache_dir
 from ..llm.client import ChatClient
-from ..llm.prompts import render
-from ..lm.runtime import conforms
 from ..types import Hit
+from .calls import MAX_TOKENS, PROMPT_TOKENS, StateCalls, fresh_counts
+from .replies import NO_ANSWER, as_sub_questions, as_text, as_truth, link_repair, norm_words, reply_schema, salvage_questions
 from .rules import chain_judge, check_decomposition
 
 FLOWS = ("grounded", "sgfsm")  # [llm] flow (hopqa.config.LLMConfig.flow)
 MAX_REVISIONS = 2  # REVISE_DECOMPOSITION: LLM repairs of a draft before it is dropped
 
-# Sized for a small local model on a 2k-4k context (and cheap on a large remote one). Every prompt is fitted into
-# PROMPT_TOKENS[state] (and into the server's context, read from llama.cpp's /props, minus the reply budget) by
-# dropping the lowest-ranked passages, then shortening the passages; a prompt that still cannot fit is not sent: the
-# call is counted as `over_context` and the state takes its unparseable-reply fallback. Token counts are estimated at
-# CHARS_PER_TOKEN characters a token (conservative for English with BPE tokenisers).
-MAX_TOKENS = {"decompose": 200, "revise_decomposition": 200, "search": 120, "revise_search": 96, "judge": 24,
-              "answer": 48}
-PROMPT_TOKENS = {"decompose": 450, "revise_decomposition": 550, "search": 950, "revise_search": 650, "judge": 450,
-                 "answer": 800}
-CHARS_PER_TOKEN = 3.2
-PASSAGE_CHARS = 500  # a passage shown is cut to this many characters first
 SEARCH_PASSAGES = 3  # SEARCH shows at most this many of the hop's top passages (then fewer if they do not fit)
 ANSWER_PASSAGES = 3  # ANSWER's evidence passages
 # Compact flow (the default; for small local models, and cheaper on large ones): a chain whose every sub-question
@@ -75,187 +69,8 @@ COMPACT = True
 _COMPARES = re.compile(r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b|\bor\b|"
                        r"\b(?:both|same|more|less|older|younger|earlier|later|first|longer|shorter|larger|smaller|"
                        r"higher|lower|bigger|taller|than)\b", re.IGNORECASE)
-SCHEMA_RETRIES = 1  # a parsed reply that fits neither the schema nor the state's tolerant reader is asked again once
-_SPAN, _QUERY, _ID = 100, 160, 64  # maxLength of answer spans, queries, passage ids in the reply schemas
 _USAGE_KEYS = ("calls", "cached_calls", "prompt_tokens", "completion_tokens", "seconds", "http_requests", "retries",
                "errors")
-_NO_ANSWER = {"", "unanswerable", "unknown", "none", "null", "n/a", "na", "not found", "no answer"}
-_QUOTED_Q = re.compile(r'"((?:[^"\\\n]|\\.){3,300}?\?)"')
-_LISTED_Q = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])?\s*(\S.{2,300}\?)\s*$", re.MULTILINE)
-
-
-def _norm(s: Any) -> str:
-    return " ".join(re.findall(r"\w+", str(s).lower()))
-
-
-def _truth(v: Any) -> bool | None:
-    """A JSON boolean, tolerating "true"/"false"/"yes"/"no" strings; None when it is neither."""
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, str):
-        low = v.strip().lower()
-        if low in ("true", "yes", "1"):
-            return True
-        if low in ("false", "no", "0"):
-            return False
-    return None
-
-
-def _text(v: Any, limit: int = 300) -> str | None:
-    """A short one-line string field, or None (numbers are accepted as text; lists/objects are not)."""
-    if isinstance(v, bool) or v is None:
-        return None
-    if isinstance(v, (int, float)):
-        v = str(v)
-    if not isinstance(v, str):
-        return None
-    s = " ".join(v.split()).strip()
-    return s[:limit] if s else None
-
-
-def _ids(v: Any) -> list[str]:
-    if isinstance(v, (str, int)) and not isinstance(v, bool):
-        v = [v]
-    if not isinstance(v, list):
-        return []
-    out: list[str] = []
-    for x in v:
-        if isinstance(x, (str, int)) and not isinstance(x, bool) and str(x).strip() and str(x).strip() not in out:
-            out.append(str(x).strip())
-    return out
-
-
-def _sub_questions(value: Any) -> list[str] | None:
-    """Sub-questions from a parsed reply: {"sub_questions": [...]}, a bare list, strings or {"question": ...} items."""
-    if isinstance(value, dict):
-        for key in ("sub_questions", "subquestions", "questions", "steps"):
-            if key in value:
-                value = value[key]
-                break
-        else:
-            return None
-    if isinstance(value, str):  # one string with one question a line
-        value = [m.group(1) for m in _LISTED_Q.finditer(value)] or [value]
-    if not isinstance(value, list):
-        return None
-    out: list[str] = []
-    for item in value:
-        if isinstance(item, dict):
-            item = item.get("question", item.get("sub_question", item.get("text")))
-        q = _text(item)
-        if q:
-            out.append(q)
-    return out
-
-
-def _salvage(raw: str | None, question: str) -> list[str]:
-    """Questions recoverable from an unparseable decomposition (a truncated JSON list, a numbered list); nothing
-    unless they share a content word with the question (so "What do you mean?" is not searched)."""
-    if not raw:
-        return []
-    found = [m.group(1).replace('\\"', '"') for m in _QUOTED_Q.finditer(raw)]
-    if not found:
-        found = [m.group(1) for m in _LISTED_Q.finditer(raw)]
-    out: list[str] = []
-    for q in found:
-        q = " ".join(q.split())
-        if q and q not in out:
-            out.append(q)
-    content = {w for w in _norm(question).split() if len(w) >= 4}
-    if not any(content & set(_norm(q).split()) for q in out):
-        return []
-    return out
-
-
-def _obj(required: list[str], **props: Any) -> dict[str, Any]:
-    return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
-
-
-def _ids_schema() -> dict[str, Any]:
-    return {"type": "array", "items": {"type": "string", "maxLength": _ID}, "maxItems": 2}
-
-
-def reply_schema(state: str, max_sub_questions: int = 4) -> dict[str, Any]:
-    """The JSON schema of `state`'s reply: sent as response_format json_schema (llama.cpp enforces it with a grammar)
-    and checked here on every reply. Bounded strings and lists keep a reply inside MAX_TOKENS[state]."""
-    span = {"type": "string", "maxLength": _SPAN}
-    query = {"type": "string", "maxLength": _QUERY}
-    if state in ("decompose", "revise_decomposition"):
-        return _obj(["sub_questions"], sub_questions={"type": "array", "minItems": 1,
-                                                      "maxItems": max(1, int(max_sub_questions)),
-                                                      "items": {"type": "string", "maxLength": 200}})
-    if state == "search":
-        return _obj(["answer", "passage_ids", "found"], answer=span, passage_ids=_ids_schema(),
-                    found={"type": "boolean"}, reformulated_query=query)
-    if state == "revise_search":
-        return _obj(["verdict"], verdict={"type": "string", "enum": ["accept", "correct", "retry"]}, answer=span,
-                    passage_ids=_ids_schema(), query=query)
-    if state == "judge":
-        return _obj(["next"], next={"type": "string", "enum": ["answer", "search", "unanswerable"]})
-    if state == "answer":
-        return _obj(["answer", "answerable"], answer=span, answerable={"type": "boolean"})
-    raise ValueError(f"no reply schema for state {state!r}")
-
-
-def _usable(state: str, value: Any) -> bool:
-    """Can the state's tolerant reader use this off-schema reply? (Else it is asked again, then the fallback.)"""
-    if state in ("decompose", "revise_decomposition"):
-        return bool(_sub_questions(value))
-    if not isinstance(value, dict):
-        return False
-    if state == "search":
-        return any(k in value for k in ("answer", "found", "reformulated_query"))
-    if state == "revise_search":
-        return str(value.get("verdict", "")).strip().lower() in ("accept", "correct", "retry")
-    if state == "judge":
-        return (str(value.get("next", "")).strip().lower() in ("answer", "search", "unanswerable")
-                or _truth(value.get("sufficient")) is not None)
-    return "answer" in value or _truth(value.get("answerable")) is False
-
-
-def _tokens(messages: list[dict[str, Any]]) -> int:
-    """Estimated prompt tokens of `messages` (characters / CHARS_PER_TOKEN, plus a few a message for the template)."""
-    return int(sum(len(str(m.get("content", ""))) for m in messages) / CHARS_PER_TOKEN) + 8 * len(messages)
-
-
-SHORT_ID = 8  # passage ids longer than this are shown as P1, P2, ... (a small model copies those without slips)
-
-
-def _cut(passages: list[Any], chars: int) -> list[dict[str, Any]]:
-    out = []
-    alias = any(len(str(p.get("id") if isinstance(p, dict) else p.id)) > SHORT_ID for p in passages)
-    for k, p in enumerate(passages, 1):
-        text = str(getattr(p, "text", "") if not isinstance(p, dict) else p.get("text", ""))
-        if len(text) > chars:
-            text = text[: max(1, chars - 3)].rsplit(" ", 1)[0] + "..."
-        pid = p.get("id") if isinstance(p, dict) else p.id
-        title = p.get("title", "") if isinstance(p, dict) else getattr(p, "title", "")
-        out.append({"id": f"P{k}" if alias else pid, "real_id": pid, "title": title, "text": text})
-    return out
-
-
-_CAP_RUN = re.compile(r"\b[A-Z0-9][\w'\-]*(?:\s+(?:of|the|de|la|von|van|and|on|in|at|for|[A-Z0-9][\w'\-]*))*"
-                      r"(?<!\bof)(?<!\bthe)(?<!\band)(?<!\bon)(?<!\bin)(?<!\bat)(?<!\bfor)")
-
-
-def link_repair(sub_questions: list[str]) -> list[str]:
-    """A draft whose later sub-question repeats an earlier sub-question's subject instead of using its answer (the
-    usual slip of small models: ["Who wrote Tidewater Suite?", "Where was Tidewater Suite born?"]) gets that subject
-    replaced by #k: ["Who wrote Tidewater Suite?", "Where was #1 born?"]. Only sub-questions without any reference are
-    touched, and only with the longest capitalised name they share with the sub-question just before them."""
-    out = list(sub_questions)
-    for i in range(1, len(out)):
-        if references(out[i]):
-            continue
-        names = sorted({m.group(0).strip() for m in _CAP_RUN.finditer(out[i - 1])}, key=len, reverse=True)
-        for name in names:
-            if len(name) < 3 or name.split()[0] in ("Who", "What", "When", "Where", "Which", "How", "In", "The"):
-                continue
-            pat = re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)")
-            if pat.search(out[i]):
-                out[i] = pat.sub(f"#{i}", out[i], count=1)
-                break
-    return out
 
 
 def _rules_decomposition(question: str, max_hops: int) -> list[str] | None:
@@ -266,7 +81,7 @@ def _rules_decomposition(question: str, max_hops: int) -> list[str] | None:
     return list(d.sub_questions) if d is not None and len(d.sub_questions) >= 2 else None
 
 
-class LLMPolicy:
+class LLMPolicy(StateCalls):
     """Fills the machine's states with an LLM (see the module docstring). One instance serves many questions."""
 
     name = "llm"
@@ -298,120 +113,11 @@ class LLMPolicy:
     def close(self) -> None:
         self.client.close()
 
-    # -- the one way to talk to the LLM --------------------------------------------------------------------------------
-    def _q(self) -> dict[str, Any]:
-        q = getattr(self._tls, "q", None)
-        if q is None:
-            q = self._tls.q = _fresh_counts()
-        return q
-
-    def _budget(self, state: str) -> tuple[int, int | None]:
-        """(prompt token target, hard limit or None): the state's target, inside the server's context if known."""
-        n_ctx = self.client.context_size()
-        hard = n_ctx - MAX_TOKENS[state] - 16 if n_ctx else None
-        target = PROMPT_TOKENS[state] if hard is None else min(PROMPT_TOKENS[state], hard)
-        return target, hard
-
-    def _fit(self, state: str, fields: dict[str, Any], target: int) -> tuple[list[dict[str, str]], int, int]:
-        """The messages with as many (and as long) passages as fit `target` tokens: (messages, tokens, dropped)."""
-        passages = fields.pop("passages", None)
-        ps = list(passages) if passages is not None else None
-        chars = PASSAGE_CHARS
-        total = len(ps or [])
-        while True:
-            shown = _cut(ps, chars) if ps else None
-            messages = render(state, passages=shown, **fields) if passages is not None else render(state, **fields)
-            n = _tokens(messages)
-            self._tls.shown = [x["real_id"] for x in shown or []]
-            self._tls.alias = {x["id"]: x["real_id"] for x in shown or []}
-            if n <= target or not ps:
-                return messages, n, total - len(ps or [])
-            if len(ps) > 1:
-                ps = ps[:-1]  # the lowest-ranked passage goes first
-            elif chars > 160:
-                chars //= 2
-            else:
-                return messages, n, total - len(ps)
-
-    def _real_ids(self, value: Any) -> list[str]:
-        """Cited ids of the last prompt's passages: aliases (P1...) and real ids alike, as real ids."""
-        alias = getattr(self._tls, "alias", None) or {}
-        return [alias.get(i, alias.get(i.upper(), i)) for i in _ids(value)]
-
-    def _ask(self, ctx: Context, state: str, expect: type | None = dict, **fields: Any) -> tuple[Any, str | None]:
-        """(parsed JSON, None), or (None, reason) when there is no usable reply: unparseable after the client's parse
-        retries, off-schema and unreadable after SCHEMA_RETRIES, or a prompt over the context (not sent, or refused
-        by the server). Other LLMErrors (endpoint down) propagate. Calls, schema-valid replies, invalid replies,
-        retries and over-context prompts are counted per state in `usage()`."""
-        q = self._q()
-        self._tls.alias = {}
-        st = q["by_state"].setdefault(state, {"calls": 0, "schema_valid": 0, "invalid": 0, "prompt_tokens": 0})
-        schema = reply_schema(state, fields.get("max_sub_questions") or ctx.config.hops.max_hops)
-        target, hard = self._budget(state)
-        messages, est, dropped = self._fit(state, dict(fields), target)
-        if dropped:
-            q["passages_dropped"] += dropped
-        if hard is not None and est > hard:
-            q["over_context"] += 1
-            self._note(ctx, state, f"prompt of ~{est} tokens does not fit the server's context: not sent")
-            return None, "prompt over the context"
-        convo = messages
-        why = "no reply"
-        for attempt in range(SCHEMA_RETRIES + 1):
-            before = self.client.thread_usage
-            try:
-                value, _ = self.client.chat_json(convo, expect=expect, schema=schema, max_tokens=MAX_TOKENS[state])
-                err = None
-            except LLMContextError as e:
-                q["over_context"] += 1
-                self._note(ctx, state, f"prompt refused as over the context: {e}")
-                return None, "prompt over the context"
-            except LLMParseError as e:
-                err = e
-            finally:
-                now = self.client.thread_usage
-                made = now.get("calls", 0) - before.get("calls", 0)
-                st["calls"] += made
-                st["prompt_tokens"] += now.get("prompt_tokens", 0) - before.get("prompt_tokens", 0)
-            if err is not None:
-                st["invalid"] += made
-                q["invalid_replies"] += made
-                q["reply_retries"] += max(0, made - 1)
-                self._note(ctx, state, str(err))
-                ctx.policy_state.raw_replies[state] = getattr(err, "reply", None)
-                return None, str(err)
-            q["invalid_replies"] += max(0, made - 1)  # the client's parse retries before this reply
-            q["reply_retries"] += max(0, made - 1)
-            st["invalid"] += max(0, made - 1)
-            why = conforms(value, schema) if isinstance(value, dict) else "reply is not an object"
-            if why is None:
-                st["schema_valid"] += 1
-                q["schema_valid"] += 1
-                return value, None
-            st["invalid"] += 1
-            q["invalid_replies"] += 1
-            if _usable(state, value):  # off-schema but readable by the state's tolerant reader
-                return value, None
-            if attempt < SCHEMA_RETRIES and self.config.parse_retries > 0:
-                q["reply_retries"] += 1
-                convo = messages + [
-                    {"role": "assistant", "content": json.dumps(value, ensure_ascii=False)[:1000]},
-                    {"role": "user", "content": f"That reply does not fit the requested shape ({why}). Reply again "
-                                                f"with only the JSON object shown in the step."}]
-                continue
-            break
-        self._note(ctx, state, f"reply does not fit the schema: {why}")
-        return None, f"reply does not fit the schema: {why}"
-
-    @staticmethod
-    def _note(ctx: Context, state: str, message: str) -> None:
-        ctx.policy_state.notes.append(f"{state}: {message}"[:300])
-
     # -- DECOMPOSE -----------------------------------------------------------------------------------------------------
     def decompose(self, ctx: Context) -> str:
         self._tls.start = self.client.thread_usage  # DECOMPOSE is always the first state: usage() counts from here
         self._tls.read_start = self._reader_lm.counters.thread()
-        self._tls.q = _fresh_counts()
+        self._tls.q = fresh_counts()
         if self.flow == "grounded":
             # Single-shot, the oracle decomposition and comparison / yes-no shapes (one lookup per named entity,
             # compared in code: hopqa.compare) as in the local policy; every other question is decomposed by the LLM.
@@ -428,10 +134,10 @@ class LLMPolicy:
             ctx.decomposition_rule = "given"
             return "decomposed"
         value, err = self._ask(ctx, "decompose", expect=None, question=ctx.question, max_sub_questions=max_hops)
-        qs = _sub_questions(value) if err is None else None
+        qs = as_sub_questions(value) if err is None else None
         rule = "llm"
         if qs is None:
-            qs = _salvage(ctx.policy_state.raw_replies.get("decompose"), ctx.question)
+            qs = salvage_questions(ctx.policy_state.raw_replies.get("decompose"), ctx.question)
             rule = "llm:salvaged"
         if not qs:
             ctx.policy_state.why_no_decomposition = "the LLM gave no usable sub-questions"
@@ -459,7 +165,7 @@ class LLMPolicy:
             ctx.policy_state.decomposition_revisions = done + 1
             value, err = self._ask(ctx, "revise_decomposition", expect=None, question=ctx.question,
                                    draft=list(ctx.sub_questions), problems=problems)
-            qs = _sub_questions(value) if err is None else None
+            qs = as_sub_questions(value) if err is None else None
             if qs:
                 ctx.policy_state.drafts.append(list(ctx.sub_questions))
                 ctx.sub_questions = qs
@@ -504,14 +210,14 @@ class LLMPolicy:
         proposal: dict[str, Any] = {"hop": hop.hop, "shown": shown_ids, "status": "malformed",
                                     "query": None}
         if err is None:
-            answer = _text(value.get("answer"))
-            found = _truth(value.get("found"))
+            answer = as_text(value.get("answer"))
+            found = as_truth(value.get("found"))
             if found is None:  # no (usable) "found": an answer that is not a refusal counts as found
-                found = answer is not None and _norm(answer) not in _NO_ANSWER
-            if found and answer and _norm(answer) not in _NO_ANSWER:
+                found = answer is not None and norm_words(answer) not in NO_ANSWER
+            if found and answer and norm_words(answer) not in NO_ANSWER:
                 proposal.update(status="found", answer=answer, cited=self._real_ids(value.get("passage_ids")))
             else:
-                proposal.update(status="not_found", query=_text(value.get("reformulated_query")))
+                proposal.update(status="not_found", query=as_text(value.get("reformulated_query")))
         ctx.policy_state.proposal = proposal
         return "retrieved"
 
@@ -533,7 +239,7 @@ class LLMPolicy:
         if invented:
             self._note(ctx, "search", f"ignored cited ids not shown: {invented[:5]}")
         if not cited:  # no real citation: the shown passages that contain the answer, if any
-            cited = [i for i, x in by_id.items() if _norm(answer) and _norm(answer) in _norm(f"{x.title} {x.text}")]
+            cited = [i for i, x in by_id.items() if norm_words(answer) and norm_words(answer) in norm_words(f"{x.title} {x.text}")]
         if not cited:
             return self._retry_or_reject(ctx, hop, None, "SEARCH: the answer cites no passage that was shown")
         passages = [by_id[i] for i in cited]
@@ -543,20 +249,20 @@ class LLMPolicy:
         if verdict == "accept":
             return self._accept(ctx, hop, answer, cited, "verified")
         if verdict == "correct":
-            corrected = _text(value.get("answer"))
+            corrected = as_text(value.get("answer"))
             # A correction must be stated by a passage that was shown (a small model may copy the template's
             # "<short span>"); otherwise the proposed answer goes to the local check below.
-            if (corrected and _norm(corrected) not in _NO_ANSWER
-                    and any(_norm(corrected) in _norm(f"{x.title} {x.text}") for x in by_id.values())):
-                if _norm(corrected) == _norm(answer):
+            if (corrected and norm_words(corrected) not in NO_ANSWER
+                    and any(norm_words(corrected) in norm_words(f"{x.title} {x.text}") for x in by_id.values())):
+                if norm_words(corrected) == norm_words(answer):
                     return self._accept(ctx, hop, answer, cited, "verified")
                 support = [i for i in self._real_ids(value.get("passage_ids")) if i in by_id] or cited
                 return self._accept(ctx, hop, corrected, support, "corrected")
         if verdict == "retry":
-            return self._retry_or_reject(ctx, hop, _text(value.get("query")), "REVISE_SEARCH: verdict retry")
+            return self._retry_or_reject(ctx, hop, as_text(value.get("query")), "REVISE_SEARCH: verdict retry")
         # An unparseable or unknown verdict: the local check, the answer must occur in a cited passage.
         self._note(ctx, "revise_search", f"unusable verdict {verdict!r}: local check")
-        if any(_norm(answer) in _norm(f"{x.title} {x.text}") for x in passages):
+        if any(norm_words(answer) in norm_words(f"{x.title} {x.text}") for x in passages):
             return self._accept(ctx, hop, answer, cited, "local check")
         return self._retry_or_reject(ctx, hop, None, "REVISE_SEARCH: unverified")
 
@@ -579,7 +285,7 @@ class LLMPolicy:
         goal = hop.sub_question or ctx.question
         if ctx.retries < h.retries and ctx.hops_left > 0:
             ctx.retries += 1
-            if not query or _norm(query) == _norm(hop.query):
+            if not query or norm_words(query) == norm_words(hop.query):
                 # No (new) reformulation from the LLM: the goal plus the bridge entities of what has been read.
                 query = next_query(ctx.question, ctx.facts[:2], sub_question=goal, limit=h.query_entities)
             ctx.pending_query = query
@@ -626,10 +332,10 @@ class LLMPolicy:
                                searches_left=max(0, ctx.hops_left))
         if err is None:
             nxt = str(value.get("next", "")).strip().lower()
-            sufficient = _truth(value.get("sufficient"))
+            sufficient = as_truth(value.get("sufficient"))
             if nxt not in ("answer", "search", "unanswerable"):
                 nxt = {True: "answer", False: "search"}.get(sufficient, "")  # type: ignore[arg-type]
-            reason = _text(value.get("reason"))
+            reason = as_text(value.get("reason"))
             if reason:
                 ctx.policy_state.judge_reason = reason
             if nxt == "answer":
@@ -669,9 +375,9 @@ class LLMPolicy:
                                       "ANSWER reply unparseable: the last verified sub-answer")
             ctx.policy_state.answer_reason = "ANSWER reply unparseable and no complete verified chain"
             return self._unsupported(ctx)
-        answer = _text(value.get("answer"))
-        answerable = _truth(value.get("answerable"))
-        if answer is None or _norm(answer) in _NO_ANSWER or answerable is False:
+        answer = as_text(value.get("answer"))
+        answerable = as_truth(value.get("answerable"))
+        if answer is None or norm_words(answer) in NO_ANSWER or answerable is False:
             ctx.policy_state.answer_reason = "the LLM found the question unanswerable from the evidence"
             return self._unsupported(ctx)
         if unsupported:
@@ -681,8 +387,8 @@ class LLMPolicy:
     def _answered(self, ctx: Context, answer: str, evidence: list[Hit], confidence: float, reason: str) -> str:
         ctx.answer, ctx.answerable, ctx.confidence = answer, True, confidence
         ctx.policy_state.answer_reason = reason
-        key = _norm(answer)
-        support = [x.id for x in evidence if key and key in _norm(f"{x.title} {x.text}")]
+        key = norm_words(answer)
+        support = [x.id for x in evidence if key and key in norm_words(f"{x.title} {x.text}")]
         if not support and ctx.decomposed:
             support = list(ctx.sub_support.get(len(ctx.sub_questions), []))
         ctx.answer_support = support
@@ -709,7 +415,7 @@ class LLMPolicy:
         for k in _USAGE_KEYS:
             out[k] = now.get(k, 0) - start.get(k, 0)
         out["seconds"] = round(float(out["seconds"]), 3)
-        q = getattr(self._tls, "q", None) or _fresh_counts()
+        q = getattr(self._tls, "q", None) or fresh_counts()
         out.update({k: v for k, v in q.items() if k != "by_state"})
         out["by_state"] = {k: dict(v) for k, v in q["by_state"].items()}
         # The grounded reader's calls (sub-answers and answers; counted in the totals above too) as one more "state".
@@ -723,10 +429,6 @@ class LLMPolicy:
         out["flow"] = self.flow
         return out
 
-
-def _fresh_counts() -> dict[str, Any]:
-    return {"schema_valid": 0, "invalid_replies": 0, "reply_retries": 0, "over_context": 0, "passages_dropped": 0,
-            "by_state": {}}
 
 
 __all__ = ["LLMPolicy", "check_decomposition", "reply_schema", "MAX_REVISIONS", "MAX_TOKENS", "PROMPT_TOKENS"]
