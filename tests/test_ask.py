@@ -286,8 +286,8 @@ ALLOWED_FILES = {"hopqa/eval_datasets.py", "hopqa/metrics.py", "hopqa/prediction
 EVALUATE_SCORER = {"score_record", "summarize", "_align_ids"}
 # The LLM policy and its prompt helpers read an "answer" key from the *LLM's* JSON replies (never from a dataset
 # record): GOLD_KEYS are not checked there, GOLD_NAMES and .gold still are.
-LLM_REPLY_FILES = {"hopqa/policy/llm.py", "hopqa/llm/prompts.py", "hopqa/llm/parse.py", "hopqa/llm/client.py",
-                   "hopqa/lm/reader.py", "hopqa/lm/runtime.py"}
+LLM_REPLY_FILES = {"hopqa/policy/llm.py", "hopqa/policy/replies.py", "hopqa/policy/calls.py", "hopqa/llm/prompts.py",
+                   "hopqa/llm/parse.py", "hopqa/llm/client.py", "hopqa/lm/reader.py", "hopqa/lm/runtime.py"}
 ANSWERING = ["hopqa/fsm.py", "hopqa/hops.py", "hopqa/policy", "hopqa/reader.py", "hopqa/decompose.py", "hopqa/lexical",
              "hopqa/text.py", "hopqa/qa.py",
              "hopqa/index.py", "hopqa/corpus.py", "hopqa/lm", "hopqa/compare.py", "hopqa/readers.py"]
@@ -338,6 +338,8 @@ def gold_uses(path: Path, rel: str) -> list[tuple[int, str, str]]:
 def test_gold_fields_only_in_loader_scorer_and_oracle():
     files = sorted(p for d in ("hopqa", "cli") for p in (ROOT / d).rglob("*.py"))
     assert len(files) > 20
+    # The exemptions name files that exist: a module split or renamed must be re-listed, not silently checked anew.
+    assert [f for f in sorted(ALLOWED_FILES | LLM_REPLY_FILES) if not (ROOT / f).is_file()] == []
     offending, in_evaluate, in_loader = [], [], []
     for path in files:
         rel = path.relative_to(ROOT).as_posix()
