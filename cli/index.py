@@ -44,7 +44,7 @@ def build(
     demo: bool = typer.Option(False, "--demo", help="Index the bundled demo corpus."),
     fmt: CorpusFormat = typer.Option(CorpusFormat.auto, "--format", "-f", help="Input format."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="sentence-transformers model name or local path (default all-MiniLM-L6-v2, bundled); 'hash:256' for the offline test encoder."),
-    faiss_factory: Optional[str] = typer.Option(None, "--faiss", help="FAISS index factory string (default Flat = exact inner product; e.g. HNSW32, IVF64,PQ16x8)."),
+    faiss_factory: Optional[str] = typer.Option(None, "--faiss", help="FAISS index: auto (default: exact Flat below 100k passages, else IVF{4*sqrt(n)},SQ8 with nprobe calibrated for recall@10 >= 0.95) or a FAISS factory string (Flat, HNSW32, IVF1024,PQ48, ...)."),
     id_field: str = typer.Option("id", help="JSON field holding the passage id."),
     title_field: str = typer.Option("title", help="JSON field holding the title."),
     text_field: str = typer.Option("text", help="JSON field holding the text."),
@@ -111,9 +111,17 @@ def info(
         for k in ("name", "path", "passages", "corpus_fingerprint", "created", "updated"):
             t.add_row(k, str(d.get(k)))
         t.add_row("encoder", f"{d['encoder']['name']} ({d['encoder']['dim']}-d, normalised)")
-        t.add_row("dense", f"FAISS {d['dense']['faiss_factory']} (inner product)")
+        dn, mem = d["dense"], d["memory"]
+        search = ", ".join(f"{k}={dn[k]}" for k in ("nprobe", "efSearch") if k in dn)
+        cal = dn.get("calibration")
+        t.add_row("dense", f"FAISS {dn['faiss_factory']} (inner product"
+                  + (f", {search}" if search else "") + (f", recall@10 {cal['recall_at_10']} vs exact" if cal else "")
+                  + (", chosen by auto" if dn.get("requested") == "auto" else "") + ")")
+        t.add_row("memory", f"~{_human(mem['resident_bytes'])} resident (dense index "
+                  f"{_human(mem['dense_index_bytes'] or 0)}, passages {_human(mem['passages_bytes'])}), "
+                  f"{_human(mem['mapped_bytes'])} memory-mapped (embeddings, BM25)")
         t.add_row("bm25", f"bm25s {d['bm25']['method']} k1={d['bm25']['k1']} b={d['bm25']['b']}")
-        t.add_row("size", _human(d["size_bytes"]))
+        t.add_row("disk", _human(d["size_bytes"]))
         t.add_row("versions", ", ".join(f"{k} {v}" for k, v in d["versions"].items()))
         out.print(t)
 

@@ -22,7 +22,11 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 @dataclass(frozen=True)
 class IndexConfig:
     model: str = DEFAULT_MODEL
-    faiss_factory: str = "Flat"  # exact inner product; any FAISS factory string ("HNSW32", "IVF64,PQ16x8", ...)
+    # "auto": exact Flat below ann_threshold passages, else IVF{4*sqrt(n)},SQ8 with nprobe calibrated for ann_recall
+    # (hopqa/dense.py says why); or any FAISS factory string ("Flat", "HNSW32", "IVF1024,PQ48", ...)
+    faiss_factory: str = "auto"
+    ann_threshold: int = 100_000  # passages: the size from which "auto" builds an approximate index
+    ann_recall: float = 0.95  # recall@10 against exact search that an approximate index's nprobe is calibrated for
     batch_size: int = 64
     chunk_size: int = 2048  # passages encoded per resumable chunk
     max_words: int = 120  # folder input: passage length bound (words)

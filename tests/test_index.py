@@ -134,7 +134,7 @@ def test_manifest_fields(docs_index):
     assert set(m["versions"]) >= {"hopqa", "faiss", "bm25s", "sentence_transformers", "numpy", "python"}
     assert m["versions"]["faiss"] and m["versions"]["bm25s"] and m["versions"]["numpy"] == np.__version__
     assert m["encoder"] == {"name": "hash:256", "dim": 256, "normalize": True, "dtype": "float32"}
-    assert m["dense"] == {"faiss_factory": "Flat", "metric": "inner_product"}
+    assert m["dense"] == {"faiss_factory": "Flat", "metric": "inner_product", "requested": "auto"}  # auto: small -> exact
     assert m["bm25"]["library"] == "bm25s" and m["bm25"]["method"] == "lucene"
     assert m["passages"] == len(DOCS)
     h = hashlib.sha256()  # the fingerprint, recomputed from its documented definition
@@ -571,8 +571,8 @@ def test_no_pickle_or_eval_in_index_code():
             if any(b.search(line) for b in banned):
                 offenders.append(f"{f.relative_to(ROOT)}:{n}: {line.strip()}")
     assert offenders == []
-    # Every load and save of index files in hopqa/index.py says allow_pickle=False explicitly.
-    src = (ROOT / "hopqa" / "index.py").read_text(encoding="utf-8")
+    # Every load and save of index files in hopqa/index.py and hopqa/dense.py says allow_pickle=False explicitly.
+    src = "\n".join((ROOT / "hopqa" / f).read_text(encoding="utf-8") for f in ("index.py", "dense.py", "hybrid.py"))
     calls = [line for line in src.splitlines() if re.search(r"\b(np\.load|np\.save|BM25\.load|bm25\.save)\(", line)]
     assert len(calls) >= 6
     for call in calls:
