@@ -305,8 +305,12 @@ def add_to_index(path: str | Path, sources: Sequence[CorpusSource], *, progress:
     (title, text)) are skipped. The BM25 index is rebuilt over all passages (cheap next to encoding)."""
     t0 = time.perf_counter()
     final = Path(path)
-    idx = open_index(final)
+    name = read_manifest(final)["encoder"]["name"]
+    idx = open_index(final, encoder=load_encoder(name), preload=False)
     m = idx.manifest
+    if idx.encoder.dim != m["encoder"]["dim"]:
+        raise ModelError(f"model '{name}' gives {idx.encoder.dim}-d vectors but index {final} holds "
+                         f"{m['encoder']['dim']}-d vectors; {rebuild_hint(final)}")
     b = m.get("build", {})
     cfg = config or IndexConfig(model=m["encoder"]["name"], faiss_factory=m["dense"]["faiss_factory"],
                                 batch_size=b.get("batch_size", 64), chunk_size=b.get("chunk_size", 2048),
