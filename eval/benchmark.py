@@ -166,7 +166,6 @@ def main() -> None:
             runs_m[(d, setting)] = eval_run(f"{d}_{setting}", [str(DATASETS[d][0]), "--setting", setting, *extra],
                                             runs, results, compare=compare)
     open_m = runs_m.get(("musique", "open"))
-    dis_m = runs_m.get(("musique", "distractor"))
     demo_m = full_m = nover_m = None
     colds: list[float] = []
     if not args.skip_demo:

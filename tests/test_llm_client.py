@@ -14,7 +14,7 @@ import pytest
 from hopqa.config import LLMConfig
 from hopqa.errors import LLMError, LLMParseError
 from hopqa.llm.cache import CallCache, cache_key
-from hopqa.llm.client import ChatClient, ChatResult, endpoint_url, _retry_after
+from hopqa.llm.client import ChatClient, ChatResult, _retry_after
 from hopqa.llm.parse import extract_json
 from hopqa.llm.prompts import FIELDS, STATES, render, render_user
 from hopqa.testing import FakeLLMServer, Reply
