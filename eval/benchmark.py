@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hopqa.evaluate import git_commit, machine  # noqa: E402
+from hopqa.provenance import git_commit, machine  # noqa: E402
 from hopqa.report import hop_table, level_table, perturbation_table, pipeline_table  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "musique" / "musique_ans_dev_100.jsonl"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -94,10 +94,3 @@ class Asker:
 def ask(question: str, index: str | HybridIndex, *, config: Config | None = None, policy: str = "local") -> Answer:
     """One-off convenience: open the index, answer one question."""
     return Asker(index, config, policy).ask(question)
-
-
-def ask_many(questions: Iterable[str], index: str | HybridIndex, *, config: Config | None = None,
-             policy: str = "local") -> Iterable[Answer]:
-    asker = Asker(index, config, policy)
-    for q in questions:
-        yield asker.ask(q)

@@ -86,6 +86,17 @@ WORD_RE = re.compile(r"\w[\w'’\-]*")
 
 
 @lru_cache(maxsize=4096)
+def question_stems(text: str) -> set[str]:
+    """Every stem of the question's words, demonyms also as their country ("Indian" repeats "India")."""
+    out: set[str] = set()
+    for w in WORD_RE.findall(text.replace(">>", " ")):
+        lw = w.lower()
+        out.update(word_stems(lw))
+        if lw.endswith("an") and len(lw) > 5:  # "Indian" repeats "India", "Italian" repeats "Italy"
+            out.update({stem(lw[:-1]), stem(lw[:-2]), stem(lw[:-3])})
+    return out
+
+
 def parse_question(question: str) -> QuestionTerms:
     atype, head = classify(question)
     # keyword groups: a question word and the words that say the same thing; a group counts once
@@ -145,12 +156,7 @@ def parse_question(question: str) -> QuestionTerms:
     if head:
         add([head], 0.5, is_cue=True)
     cue = {st for g in groups if g[1] for st in g[2]}
-    q_stems: set[str] = set()
-    for w in WORD_RE.findall(text.replace(">>", " ")):
-        lw = w.lower()
-        q_stems.update(word_stems(lw))
-        if lw.endswith("an") and len(lw) > 5:  # "Indian" repeats "India", "Italian" repeats "Italy"
-            q_stems.update({stem(lw[:-1]), stem(lw[:-2]), stem(lw[:-3])})
+    q_stems = question_stems(text)
     kw = {st for g in groups for st in g[2]}
     life = None
     if kw & {"born", "birth", "birthplac"}:
