@@ -5,9 +5,8 @@ introduce an answer ("born in X", "by X"), and how well a candidate span's kind 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from .lexicon import (
     ACTING_VERBS, ADMIN_HEADS, DATE_NOUNS, DEMONYM_HEADS, NUMBER_NOUNS, ORG_NOUNS, QUESTION_STOPWORDS, REGIONS,
@@ -16,48 +15,6 @@ from .lexicon import (
 from .questions import classify
 from .relations import ADMIN_RELATIONS, RELATION_NOUNS, RELATIONS, SYNONYMS, relation_info
 from ..text import stem, word_stems
-
-
-# ---------------------------------------------------------------------------------------------------------- records
-
-
-@dataclass
-class Candidate:
-    """One candidate answer span: its text, its calibrated score in [0, 1], and where its best occurrence is."""
-
-    text: str
-    score: float
-    passage_id: str
-    fact_index: int
-    cue: float = 0.0  # a structural cue that states a relation without its word there ("by X", "X as Role", "Role (X)")
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["score"] = round(float(self.score), 4)
-        d["cue"] = round(float(self.cue), 4)
-        return d
-
-
-@dataclass
-class ReaderResult:
-    """What `read` returns: the chosen span (or "unanswerable"), its confidence, support, and the alternatives."""
-
-    text: str
-    answerable: bool
-    confidence: float
-    passage_ids: list[str] = field(default_factory=list)
-    candidates: list[Candidate] = field(default_factory=list)
-    answer_type: str = "other"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "answerable": self.answerable,
-            "confidence": round(float(self.confidence), 4),
-            "passage_ids": list(self.passage_ids),
-            "candidates": [c.to_dict() for c in self.candidates],
-            "answer_type": self.answer_type,
-        }
 
 
 from .spans import Span

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from .lexicon import (
     CATEGORY_NOUNS, CITIES, COMMON_WORDS, COUNTRIES, COUNTRY_PHRASES, DEMONYM_WORDS, GAZETTEER, GENERIC_HEADS,
@@ -17,48 +16,6 @@ from .lexicon import (
     REFERRING_PRONOUNS, REGIONS, ROLE_NOUNS, STATE_PHRASES, SURNAME_PARTICLES, TITLES, US_STATES, WEEKDAYS,
 )
 from ..text import word_stems
-
-
-# ---------------------------------------------------------------------------------------------------------- records
-
-
-@dataclass
-class Candidate:
-    """One candidate answer span: its text, its calibrated score in [0, 1], and where its best occurrence is."""
-
-    text: str
-    score: float
-    passage_id: str
-    fact_index: int
-    cue: float = 0.0  # a structural cue that states a relation without its word there ("by X", "X as Role", "Role (X)")
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["score"] = round(float(self.score), 4)
-        d["cue"] = round(float(self.cue), 4)
-        return d
-
-
-@dataclass
-class ReaderResult:
-    """What `read` returns: the chosen span (or "unanswerable"), its confidence, support, and the alternatives."""
-
-    text: str
-    answerable: bool
-    confidence: float
-    passage_ids: list[str] = field(default_factory=list)
-    candidates: list[Candidate] = field(default_factory=list)
-    answer_type: str = "other"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "answerable": self.answerable,
-            "confidence": round(float(self.confidence), 4),
-            "passage_ids": list(self.passage_ids),
-            "candidates": [c.to_dict() for c in self.candidates],
-            "answer_type": self.answer_type,
-        }
 
 
 # ---------------------------------------------------------------------------------------------------------- tokens
