@@ -337,7 +337,8 @@ def llm_policy_section(args, datasets: list[str], runs: Path, results: Path) -> 
 
         server = LocalServer(args.llm_serve_model, port=0, n_ctx=args.llm_ctx, threads=args.llm_threads).start()
         url, model = server.url, server.model
-    who = (f"the embedded {model} on llama.cpp's server (xllamacpp, {server.threads} thread{'s' if server.threads != 1 else ''}, context {server.n_ctx})"
+    threads = f"{server.threads} thread{'s' if server.threads != 1 else ''}" if server else ""
+    who = (f"the embedded {model} on llama.cpp's server (xllamacpp, {threads}, context {server.n_ctx})"
            if server else f"`{model or '(server default)'}` at {url}")
     flows = [f for f in args.llm_flows.split(",") if f]
     if not flows or any(f not in ("grounded", "sgfsm") for f in flows):
