@@ -386,8 +386,9 @@ def read_manifest(path: Path) -> dict:
 
 
 def open_index(name_or_path: str | Path, *, model: str | None = None, root: str | Path | None = None,
-               encoder: Encoder | None = None, preload: bool = True) -> HybridIndex:
-    """Open an index folder (or a named index under the index root), checking its manifest and files."""
+               encoder: Encoder | None = None, preload: bool = True, mmap: bool = True) -> HybridIndex:
+    """Open an index folder (or a named index under the index root), checking its manifest and files. `mmap`: map
+    embeddings.npy, the BM25 arrays and (where FAISS can) dense.faiss from disk instead of reading them in."""
     import bm25s
 
     path = resolve_index_path(name_or_path, root)
@@ -405,9 +406,9 @@ def open_index(name_or_path: str | Path, *, model: str | None = None, root: str 
             for line in fh:
                 d = json.loads(line)
                 passages.append(Passage(d["id"], d.get("title", ""), d["text"]))
-        emb = np.load(path / EMBEDDINGS, mmap_mode="r", allow_pickle=False)
-        dense = read_dense(path / DENSE, m["dense"])  # memory-mapped where FAISS can; nprobe as calibrated
-        bm25 = bm25s.BM25.load(str(path / BM25_DIR), mmap=True, allow_pickle=False, load_corpus=False)
+        emb = np.load(path / EMBEDDINGS, mmap_mode="r" if mmap else None, allow_pickle=False)
+        dense = read_dense(path / DENSE, m["dense"], mmap=mmap)  # memory-mapped where FAISS can; nprobe as calibrated
+        bm25 = bm25s.BM25.load(str(path / BM25_DIR), mmap=mmap, allow_pickle=False, load_corpus=False)
         qmap = json.loads((path / QUESTION_MAP).read_text(encoding="utf-8")) if (path / QUESTION_MAP).exists() else {}
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         raise IndexFormatError(f"{path}: cannot read index files ({type(e).__name__}: {str(e)[:120]}); "
