@@ -115,7 +115,8 @@ def info(
         search = ", ".join(f"{k}={dn[k]}" for k in ("nprobe", "efSearch") if k in dn)
         cal = dn.get("calibration")
         t.add_row("dense", f"FAISS {dn['faiss_factory']} (inner product"
-                  + (f", {search}" if search else "") + (f", recall@10 {cal['recall_at_10']} vs exact" if cal else "")
+                  + (f", {search}" if search else "")
+                  + (f", recall@10 {cal['recall_at_10']} vs exact on {cal.get('queries')} calibration queries" if cal else "")
                   + (", chosen by auto" if dn.get("requested") == "auto" else "") + ")")
         t.add_row("memory", f"~{_human(mem['resident_bytes'])} resident (dense index "
                   f"{_human(mem['dense_index_bytes'] or 0)}, passages {_human(mem['passages_bytes'])}), "

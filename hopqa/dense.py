@@ -7,14 +7,16 @@ per dimension) was chosen over PQ and HNSW by measurement on the synthetic bench
 at 100k passages it gave the same recall per nprobe as PQ48 with exact re-ranking of 100 candidates, and far more
 than PQ48 without it; HNSW32 took 4x longer to build on one core, held 4x the bytes and had lower recall per
 millisecond. After adding the vectors, nprobe is calibrated: the smallest power of two whose recall@10 against exact
-search, on a deterministic sample of perturbed corpus vectors, reaches `ann_recall` (0.95). The factory string,
-nprobe and the measured recall are recorded in the manifest and applied on open.
+search reaches `ann_recall` (0.95) on two seeded kinds of query, held-out corpus vectors and short text spans of
+passages encoded by the index's encoder, each with its source passage excluded (see `calibrate`). The factory
+string, nprobe and the recall measured (per kind) are recorded in the manifest and applied on open.
 """
 from __future__ import annotations
 
 import math
 import re
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -23,7 +25,8 @@ from .errors import InputError
 AUTO = "auto"
 ANN_THRESHOLD = 100_000  # passages: below, exact Flat search is fast enough (about 6 ms a query at 100k, 384-d)
 ANN_RECALL = 0.95  # recall@10 against exact search that nprobe is calibrated for
-CALIBRATION_QUERIES = 200
+CALIBRATION_QUERIES = 200  # of each kind (see calibrate)
+SPAN_WORDS = 8  # words in a text-span calibration query: about a short question's length
 ADD_CHUNK = 65_536  # vectors added to FAISS per call: the index, not a second copy of the matrix, holds them
 SEED = 1234
 
@@ -174,8 +177,24 @@ def exact_topk(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
 
 
 def calibration_rows(n: int, count: int = CALIBRATION_QUERIES, seed: int = SEED) -> np.ndarray:
-    """The corpus rows used as calibration queries: a deterministic (seeded) sample."""
+    """The corpus rows whose vectors are the held-out passage queries: a seeded sample."""
     return sample_rows(n, count, seed + 1)
+
+
+def span_rows(n: int, count: int = CALIBRATION_QUERIES, seed: int = SEED) -> np.ndarray:
+    """The corpus rows a text span is cut from for the span queries: another seeded sample."""
+    return sample_rows(n, count, seed + 3)
+
+
+def span_texts(texts: Sequence[str], words: int = SPAN_WORDS, seed: int = SEED) -> list[str]:
+    """A run of `words` consecutive words from each text, at a seeded position (the whole text when shorter)."""
+    rng = np.random.default_rng(seed + 4)
+    out = []
+    for t in texts:
+        w = t.split()
+        start = int(rng.integers(0, max(1, len(w) - words + 1)))
+        out.append(" ".join(w[start:start + words]))
+    return out
 
 
 def _drop_self(found: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
@@ -192,39 +211,64 @@ def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(f[:k]) & set(t)) / k for f, t in zip(found, truth)])) if len(truth) else 1.0
 
 
-def leave_one_out_recall(index, vectors: np.ndarray, rows: np.ndarray, k: int, truth: np.ndarray | None = None):
-    """Recall@k of `index` against exact search, each sampled corpus vector a query with its own row excluded from
-    both top-k lists. Returns (recall, exact truth) so a caller trying several settings computes the truth once."""
-    q = np.ascontiguousarray(np.asarray(vectors[rows], dtype=np.float32))
+def recall_without_source(index, vectors: np.ndarray, queries: np.ndarray, rows: np.ndarray, k: int,
+                          truth: np.ndarray | None = None):
+    """Recall@k of `index` against exact search over `vectors`, query i's source row rows[i] excluded from both
+    top-k lists. Returns (recall, exact truth) so a caller trying several settings computes the truth once."""
+    q = np.ascontiguousarray(queries, dtype=np.float32)
     if truth is None:
         truth = _drop_self(exact_topk(vectors, q, k + 1), rows, k)
     return recall_at(_drop_self(index.search(q, k + 1)[1], rows, k), truth), truth
 
 
-def calibrate(index, vectors: np.ndarray, target: float = ANN_RECALL, k: int = 10) -> dict:
-    """Search parameters for recall@k >= target against exact search: the smallest power-of-two nprobe (IVF) or
-    efSearch (HNSW) that reaches it, with the recall measured. {} for exact indexes.
+SpanEncoder = Callable[[np.ndarray], np.ndarray]  # corpus rows -> vectors of a text span of each (span_texts)
 
-    The queries are held-out corpus vectors: a seeded sample of rows, each searched with its own row excluded from the
-    exact and the approximate top-k, so no query has a planted nearest neighbour. (Noisy copies of corpus vectors,
-    used before, find their own source first and were too easy: at 100k passages they chose nprobe 32 where real
-    questions reached recall@10 0.84 only.)"""
+
+def calibration_queries(vectors: np.ndarray, spans: SpanEncoder | None = None) -> dict[str, tuple]:
+    """The calibration queries by kind, each (source rows, query vectors): held-out corpus vectors, and (given an
+    encoder of spans) short text spans of other passages encoded by the index's own encoder."""
+    rows = calibration_rows(len(vectors))
+    out = {"held_out_passages": (rows, np.asarray(vectors[rows], dtype=np.float32))}
+    if spans is not None:
+        srows = span_rows(len(vectors))
+        out["text_spans"] = (srows, np.asarray(spans(srows), dtype=np.float32))
+    return out
+
+
+def calibrate(index, vectors: np.ndarray, target: float = ANN_RECALL, k: int = 10,
+              spans: SpanEncoder | None = None) -> dict:
+    """Search parameters for recall@k >= target against exact search: the smallest power-of-two nprobe (IVF) or
+    efSearch (HNSW) at which every kind of calibration query reaches it, with the recall measured. {} for exact
+    indexes.
+
+    No query may have a planted nearest neighbour: each kind's source row is excluded from the exact and the
+    approximate top-k. Held-out passages (corpus vectors as queries) are the easy kind; text spans of SPAN_WORDS
+    words, encoded like a query, are short like real queries and, measured, were as hard as them or harder (README
+    in indexes/). Noisy copies of corpus vectors, used before, were too easy: on a 100k synthetic corpus they chose
+    nprobe 512 where real short queries reached recall@10 0.92 only."""
     ivf, h = _ivf(index), _hnsw(index)
     if (ivf is None and h is None) or len(vectors) <= k + 1:
         return {}
-    rows = calibration_rows(len(vectors))
+    kinds = calibration_queries(vectors, spans)
     name, limit = ("nprobe", ivf.nlist) if ivf is not None else ("efSearch", 4096)
-    value, truth = 1 if ivf is not None else k, None
+    value, truths = 1 if ivf is not None else k, {}
     while True:
         set_search_params(index, {name: value})
-        recall, truth = leave_one_out_recall(index, vectors, rows, k, truth)
-        if recall >= target or value >= limit:
+        recalls = {}
+        for kind, (rows, q) in kinds.items():
+            recalls[kind], truths[kind] = recall_without_source(index, vectors, q, rows, k, truths.get(kind))
+        if min(recalls.values()) >= target or value >= limit:
             break
         value = min(limit, value * 2)
-    return {name: int(value), "calibration": {f"recall_at_{k}": round(recall, 4), "target": target, "k": k,
-                                             "queries": int(len(rows)),
-                                             "method": f"seeded sample of {len(rows)} corpus vectors as queries, each "
-                                                       f"one's own row excluded from the exact and approximate top-{k}"}}
+    by_kind = {kind: {"queries": int(len(kinds[kind][0])), f"recall_at_{k}": round(r, 4)}
+               for kind, r in recalls.items()}
+    if "text_spans" in by_kind:
+        by_kind["text_spans"]["words"] = SPAN_WORDS
+    return {name: int(value), "calibration": {
+        f"recall_at_{k}": round(min(recalls.values()), 4), "target": target, "k": k,
+        "queries": sum(v["queries"] for v in by_kind.values()), "by_kind": by_kind,
+        "method": f"smallest power of two at which every kind reaches the target; each query's source row excluded "
+                  f"from the exact and approximate top-{k}"}}
 
 
 def set_search_params(index, params: dict) -> None:
@@ -236,13 +280,13 @@ def set_search_params(index, params: dict) -> None:
         _hnsw(index).hnsw.efSearch = int(params["efSearch"])
 
 
-def build_dense(factory: str, vectors: np.ndarray, *, target: float = ANN_RECALL):
+def build_dense(factory: str, vectors: np.ndarray, *, target: float = ANN_RECALL, spans: SpanEncoder | None = None):
     """Make, train (on a deterministic sample), fill (in chunks) and calibrate a FAISS index over `vectors` (a
     memory-mapped .npy is fine). Returns (index, search parameters for the manifest)."""
     index = new_index(factory, vectors.shape[1])
     _train(index, factory, vectors)
     add_vectors(index, vectors)
-    return index, calibrate(index, vectors, target)
+    return index, calibrate(index, vectors, target, spans=spans)
 
 
 def write_dense(index, path: Path) -> None:
@@ -267,7 +311,8 @@ def read_dense(path: Path, params: dict | None = None, mmap: bool = True):
     return index
 
 
-__all__ = ["ADD_CHUNK", "ANN_RECALL", "ANN_THRESHOLD", "AUTO", "add_vectors", "ann_factory", "build_dense",
-           "bytes_per_vector", "calibrate", "calibration_rows", "check_factory", "check_memory", "choose_factory",
-           "exact_topk", "faiss_reason", "fitting_factory", "human", "leave_one_out_recall", "memory_estimate",
-           "new_index", "read_dense", "recall_at", "sample_rows", "set_search_params", "write_dense"]
+__all__ = ["ADD_CHUNK", "ANN_RECALL", "ANN_THRESHOLD", "AUTO", "SPAN_WORDS", "SpanEncoder", "add_vectors",
+           "ann_factory", "build_dense", "bytes_per_vector", "calibrate", "calibration_queries", "calibration_rows",
+           "check_factory", "check_memory", "choose_factory", "exact_topk", "faiss_reason", "fitting_factory", "human",
+           "memory_estimate", "new_index", "read_dense", "recall_at", "recall_without_source", "sample_rows",
+           "set_search_params", "span_rows", "span_texts", "write_dense"]

@@ -24,7 +24,7 @@ import numpy as np
 from .config import IndexConfig, index_root
 from .corpus import Corpus, CorpusSource, read_corpus
 from .dense import (build_dense, calibrate, check_factory, check_memory, choose_factory, memory_estimate, read_dense,
-                    write_dense)
+                    span_texts, write_dense)
 from .encoders import Encoder, canonical_model_name, load_encoder, preload_encoder
 from .errors import IndexError_, IndexFormatError, InputError, ModelError
 from .lm.model import mem_available
@@ -238,6 +238,11 @@ def _manifest(*, passages: int, fingerprint: str, model: str, dim: int, dense: d
     }
 
 
+def _span_encoder(enc: Encoder, passages: Sequence[Passage]):
+    """Rows -> vectors of a short text span of each row's passage, for nprobe calibration (hopqa.dense.calibrate)."""
+    return lambda rows: enc.encode(span_texts([bm25_text(passages[int(r)]) for r in rows]))
+
+
 def _work_dir(final: Path, key: str) -> Path:
     return final.with_name(f".{final.name}.build-{key}")
 
@@ -284,7 +289,8 @@ def build_index(sources: Sequence[CorpusSource] | Corpus, path: str | Path, *, c
     vectors, resumed, enc_s = _encode_resumable(enc, texts, work, config, progress, engine,
                                                 dest=_new_embeddings(out, n, enc.dim))
     del texts
-    faiss_index, params = build_dense(factory, vectors, target=config.ann_recall)
+    faiss_index, params = build_dense(factory, vectors, target=config.ann_recall,
+                                      spans=_span_encoder(enc, corpus.passages))
     bm25 = build_bm25(corpus.passages)
     seconds = time.perf_counter() - t0
     manifest = _manifest(passages=n, fingerprint=fingerprint, model=model, dim=enc.dim,
@@ -339,7 +345,7 @@ def add_to_index(path: str | Path, sources: Sequence[CorpusSource], *, progress:
     faiss_index = read_dense(final / DENSE, dense, mmap=False)  # keeps a trained index's training; new vectors added
     if len(new.passages):
         faiss_index.add(np.ascontiguousarray(vectors[n_old:]))
-        dense.update(calibrate(faiss_index, vectors, cfg.ann_recall))
+        dense.update(calibrate(faiss_index, vectors, cfg.ann_recall, spans=_span_encoder(enc, all_passages)))
     seconds = time.perf_counter() - t0
     manifest = _manifest(passages=len(all_passages), fingerprint=fingerprint, model=m["encoder"]["name"], dim=enc.dim,
                          dense=dense, config=cfg, sources=m.get("sources", []) + new.sources,

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 import hopqa.index as I
 from hopqa.config import IndexConfig
 from hopqa.corpus import CorpusSource
-from hopqa.dense import build_dense, calibrate, calibration_rows, exact_topk, leave_one_out_recall, read_dense
+from hopqa.dense import (SPAN_WORDS, build_dense, calibrate, calibration_rows, exact_topk, read_dense,
+                         recall_without_source, span_rows, span_texts)
 from hopqa.encoders import HashingEncoder
 from hopqa.errors import InputError
 from hopqa.index import build_index, open_index
@@ -70,8 +71,10 @@ def test_auto_is_flat_below_the_threshold_and_ivf_above(tmp_home, corpus):
     assert above["requested"] == "auto" and above["faiss_factory"] == "IVF80,SQ8"
     assert 1 <= above["nprobe"] <= 80
     cal = above["calibration"]
-    assert cal["target"] == 0.95 and cal["k"] == 10 and cal["queries"] == 200 and cal["recall_at_10"] >= 0.95
-    assert "own row excluded" in cal["method"]
+    assert cal["target"] == 0.95 and cal["k"] == 10 and cal["queries"] == 400 and cal["recall_at_10"] >= 0.95
+    assert set(cal["by_kind"]) == {"held_out_passages", "text_spans"} and "source row excluded" in cal["method"]
+    assert cal["by_kind"]["text_spans"]["words"] == SPAN_WORDS
+    assert cal["recall_at_10"] == min(v["recall_at_10"] for v in cal["by_kind"].values()) >= 0.95
     below = build_cli(corpus, "below", small_config(tmp_home, ann_threshold=N + 1))["dense"]
     assert below == {"faiss_factory": "Flat", "metric": "inner_product", "requested": "auto"}
     ix = open_index("above")
@@ -114,21 +117,36 @@ def loo_recall(index, vectors, rows, k=10) -> float:
     return hits / (k * len(rows))
 
 
-def test_calibration_reaches_the_requested_recall_on_held_out_rows():
-    docs = synthetic_docs(2600, seed=3)  # 39 per centroid, as FAISS asks
-    vectors = HashingEncoder(256).encode([f"{d['title']}. {d['text']}" for d in docs])
-    index, params = build_dense("IVF64,SQ8", vectors)
-    assert params["calibration"]["recall_at_10"] >= 0.95
+def test_calibration_reaches_the_requested_recall_on_both_kinds_of_query():
+    texts = [f"{d['title']}. {d['text']}" for d in synthetic_docs(2600, seed=3)]  # 39 per centroid, as FAISS asks
+    enc = HashingEncoder(256)
+    vectors = enc.encode(texts)
+    spans = lambda rows: enc.encode(span_texts([texts[int(r)] for r in rows]))  # noqa: E731
+    index, params = build_dense("IVF64,SQ8", vectors, spans=spans)
+    cal = params["calibration"]
+    assert cal["recall_at_10"] >= 0.95 and all(v["recall_at_10"] >= 0.95 for v in cal["by_kind"].values())
     rows = calibration_rows(len(vectors))
-    assert len(rows) == 200 and len(set(rows)) == 200
-    # the recall reported is the recall an independent computation finds at the chosen nprobe...
-    assert loo_recall(index, vectors, rows) == pytest.approx(params["calibration"]["recall_at_10"], abs=0.01)  # score ties
-    # ...and the nprobe is the smallest power of two reaching it
+    assert len(rows) == 200 and len(set(rows)) == 200 and len(set(span_rows(len(vectors)))) == 200
+    # the held-out recall reported is what an independent computation finds at the chosen nprobe (up to score ties)
+    held = cal["by_kind"]["held_out_passages"]["recall_at_10"]
+    assert loo_recall(index, vectors, rows) == pytest.approx(held, abs=0.01)
+    # ...and the nprobe is the smallest power of two at which both kinds reach the target
+    srows = span_rows(len(vectors))
     if params["nprobe"] > 1:
         faiss.extract_index_ivf(index).nprobe = params["nprobe"] // 2
-        assert leave_one_out_recall(index, vectors, rows, 10)[0] < 0.95
-    # a query's own row never counts: it is in every exact top-k of its own vector
+        worst = min(recall_without_source(index, vectors, vectors[rows], rows, 10)[0],
+                    recall_without_source(index, vectors, spans(srows), srows, 10)[0])
+        assert worst < 0.95
+    # a query's own row would always count: it is the exact top-1 of its own vector
     assert all(r in t for r, t in zip(rows, exact_topk(vectors, vectors[rows], 1)))
+
+
+def test_span_texts_are_short_seeded_runs_of_words():
+    texts = ["a b c d e f g h i j k l m n o p", "short text", ""]
+    a = span_texts(texts)
+    assert a == span_texts(texts) and a[1] == "short text" and a[2] == ""
+    words = a[0].split()
+    assert len(words) == SPAN_WORDS and " ".join(words) in texts[0]
 
 
 def test_calibration_is_deterministic_and_empty_for_exact_indexes():
@@ -167,6 +185,7 @@ def test_cli_info_shows_type_memory_and_disk(tmp_home, corpus):
     assert r.exit_code == 0, r.output
     text = " ".join(r.stdout.split())
     assert "FAISS IVF80,SQ8" in text and "nprobe=" in text and "chosen by auto" in text
+    assert "vs exact on 400 calibration queries" in text
     assert "resident" in text and "memory-mapped" in text
     assert any(line.split()[:1] == ["disk"] for line in r.stdout.splitlines())
     r = cli("index", "info", "ivf", "--json")
