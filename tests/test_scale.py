@@ -215,3 +215,16 @@ def test_no_index_type_fits(tmp_home, corpus, monkeypatch):
     with pytest.raises(InputError, match="no index type fits"):
         build_index([CorpusSource(str(corpus))], tmp_home / "indexes" / "tiny", config=IndexConfig(model="hash:256"))
     assert not (tmp_home / "indexes" / "tiny").exists()
+
+
+def test_add_to_an_ivf_index_recalibrates(tmp_home, write_corpus):
+    docs = synthetic_docs(N + 100)
+    first, more = write_corpus("first.jsonl", docs[:N]), write_corpus("more.jsonl", docs[N:])
+    before = build_cli(first, "grow", small_config(tmp_home, ann_threshold=THRESHOLD))["dense"]
+    r = cli("index", "add", more, "--name", "grow", "--json")
+    assert r.exit_code == 0, r.output
+    ix = open_index("grow")
+    after = ix.manifest["dense"]
+    assert after["faiss_factory"] == before["faiss_factory"] == "IVF80,SQ8"  # the trained index is kept
+    assert ix.dense.ntotal == len(ix.passages) == N + 100 and after["calibration"]["recall_at_10"] >= 0.95
+    assert faiss.extract_index_ivf(ix.dense).nprobe == after["nprobe"]
