@@ -51,9 +51,7 @@ def distill_static_minilm(target_dir: Path | None = None) -> Path:
                          "(set HOPQA_MODELS_DIR to a writable folder)") from None
     print(f"hopqa: distilling static:minilm from {DEFAULT_MODEL} once into {final} (about 2 minutes on one core)",
           file=sys.stderr, flush=True)
-    old = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"
-    try:
+    try:  # model2vec draws its own token progress bar on stderr: the one place a library bar is kept (a one-off step)
         quiet_transformers()
         model = distill(model_name=str(default_model_path()), pca_dims=PCA_DIMS, device="cpu")
         model.save_pretrained(str(work / "model"))
@@ -62,10 +60,6 @@ def distill_static_minilm(target_dir: Path | None = None) -> Path:
     except OSError as e:
         raise ModelError(f"cannot write the static encoder to {root}: {e.strerror or e}") from None
     finally:
-        if old is None:
-            os.environ.pop("TQDM_DISABLE", None)
-        else:
-            os.environ["TQDM_DISABLE"] = old
         shutil.rmtree(work, ignore_errors=True)
     return final
 
