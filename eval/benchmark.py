@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hopqa.evaluate import git_commit, machine  # noqa: E402
+from hopqa.provenance import git_commit, machine  # noqa: E402
 from hopqa.report import hop_table, level_table, perturbation_table, pipeline_table  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "musique" / "musique_ans_dev_100.jsonl"
@@ -63,11 +63,13 @@ PUBLISHED = """| system | data | R@2 | R@5 | answer F1 | support F1 | what diffe
 | Select+Answer (MuSiQue paper, Trivedi et al. 2022) | MuSiQue-Ans dev, distractor setting | - | - | 47.3 | 72.3 | trained supervised reader and selector, full dev set |"""
 
 
-def run(cmd: list[str], log: Path) -> tuple[float, int, str]:
-    """Run a command; return (wall seconds, peak RSS of that child in KiB, stdout)."""
+def run(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Run a command (with `env` added to the environment); return (wall seconds, peak RSS of that child in KiB,
+    stdout)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=os.environ | {"HOPQA_PROGRESS": "0"})
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                       env=os.environ | {"HOPQA_PROGRESS": "0"} | (env or {}))
     wall = time.perf_counter() - t0
     log.write_text(f"$ {shlex.join(cmd)}\n\n{p.stdout}\n--- stderr ---\n{p.stderr}", encoding="utf-8")
     if p.returncode != 0:
@@ -76,13 +78,14 @@ def run(cmd: list[str], log: Path) -> tuple[float, int, str]:
     return wall, max(after, before), p.stdout
 
 
-def eval_run(name: str, args: list[str], runs: Path, results: Path, compare: bool = True) -> dict:
+def eval_run(name: str, args: list[str], runs: Path, results: Path, compare: bool = True,
+             env: dict[str, str] | None = None) -> dict:
     out = runs / name
     cmd = HOPQA + ["eval", *args, *(["--compare"] if compare else []), "--json", "--output-dir", str(out),
                    "--index-dir", str(runs / "indexes")]
     if out.exists():
         cmd.append("--resume")
-    wall, rss, stdout = run(cmd, runs / f"{name}.log")
+    wall, rss, stdout = run(cmd, runs / f"{name}.log", env=env)
     metrics = json.loads(stdout)
     metrics["benchmark"] = {"wall_seconds": wall, "peak_rss_mib_max_so_far": rss / 1024, "command": shlex.join(cmd)}
     (results / f"{name}.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
@@ -118,6 +121,8 @@ def main() -> None:
     ap.add_argument("--llm-serve-model", default="small",
                     help="Model of the embedded server: small (0.5B, the `hopqa llm serve` default), large, or a .gguf.")
     ap.add_argument("--llm-only", action="store_true", help="Run only the LLM-policy section (RESULTS.md untouched).")
+    ap.add_argument("--llm-flows", default="grounded",
+                    help="Comma-separated LLM-policy flows to run ([llm] flow): grounded (default), sgfsm.")
     args = ap.parse_args()
     datasets = [d for d in args.datasets.split(",") if d]
     settings = [x for x in args.settings.split(",") if x]
@@ -166,7 +171,6 @@ def main() -> None:
             runs_m[(d, setting)] = eval_run(f"{d}_{setting}", [str(DATASETS[d][0]), "--setting", setting, *extra],
                                             runs, results, compare=compare)
     open_m = runs_m.get(("musique", "open"))
-    dis_m = runs_m.get(("musique", "distractor"))
     demo_m = full_m = nover_m = None
     colds: list[float] = []
     if not args.skip_demo:
@@ -333,10 +337,14 @@ def llm_policy_section(args, datasets: list[str], runs: Path, results: Path) -> 
 
         server = LocalServer(args.llm_serve_model, port=0, n_ctx=args.llm_ctx, threads=args.llm_threads).start()
         url, model = server.url, server.model
-    who = (f"the embedded {model} on llama.cpp's server (xllamacpp, {server.threads} threads, context {server.n_ctx})"
+    threads = f"{server.threads} thread{'s' if server.threads != 1 else ''}" if server else ""
+    who = (f"the embedded {model} on llama.cpp's server (xllamacpp, {threads}, context {server.n_ctx})"
            if server else f"`{model or '(server default)'}` at {url}")
+    flows = [f for f in args.llm_flows.split(",") if f]
+    if not flows or any(f not in ("grounded", "sgfsm") for f in flows):
+        raise SystemExit(f"--llm-flows: grounded and/or sgfsm, not {args.llm_flows!r}")
     rows, data = [], {"model": model, "endpoint": "embedded" if server else url, "sample": args.llm_sample,
-                      "setting": args.llm_setting, "datasets": {}}
+                      "setting": args.llm_setting, "flows": flows, "datasets": {}}
     try:
         for d in datasets:
             base = [str(DATASETS[d][0]), "--setting", args.llm_setting, "--sample", str(args.llm_sample), "--seed", "0"]
@@ -344,12 +352,15 @@ def llm_policy_section(args, datasets: list[str], runs: Path, results: Path) -> 
                 base.append("--skip-invalid")
             tag = f"{d}_{args.llm_setting}_s{args.llm_sample}"
             local = eval_run(f"{tag}_local", base, runs, results, compare=False)
-            llm = eval_run(f"{tag}_llm", base + ["--policy", "llm", "--llm-url", url,
-                                                 *(["--llm-model", model] if model else [])],
-                           runs, results, compare=False)
-            data["datasets"][d] = {"local": local["pipelines"]["multihop"], "llm": llm["pipelines"]["multihop"],
-                                   "usage": llm.get("usage")}
-            for label, m in (("local policy", local), (f"LLM policy ({model})", llm)):
+            data["datasets"][d] = {"local": local["pipelines"]["multihop"]}
+            done = [("local policy", local)]
+            for flow in flows:
+                llm = eval_run(f"{tag}_llm_{flow}", base + ["--policy", "llm", "--llm-url", url,
+                                                           *(["--llm-model", model] if model else [])],
+                               runs, results, compare=False, env={"HOPQA_LLM_FLOW": flow})
+                data["datasets"][d][flow] = {**llm["pipelines"]["multihop"], "usage": llm.get("usage")}
+                done.append((f"LLM policy, {flow} ({model})", llm))
+            for label, m in done:
                 mp = m["pipelines"]["multihop"]
                 sup = mp.get("support_f1", mp.get("sp_f1"))
                 calls, ptok, ctok = (_per_question(m, k) for k in ("calls", "prompt_tokens", "completion_tokens"))
@@ -361,7 +372,9 @@ def llm_policy_section(args, datasets: list[str], runs: Path, results: Path) -> 
         if server is not None:
             server.close()
     head = [f"## LLM policy vs local policy ({args.llm_sample} questions of each dataset, {args.llm_setting} setting)",
-            "", f"LLM rows: {who}; `hopqa eval --policy llm`, SG-FSM prompts with JSON-schema replies. Local rows: the "
+            "", f"LLM rows: {who}; `hopqa eval --policy llm` with JSON-schema replies, by flow (`[llm] flow`): "
+            "grounded = the LLM decomposes, sub-answers and answers are read from each hop's condensed facts with the "
+            "grounded reader prompt on the same endpoint; sgfsm = a prompt per state. Local rows: the "
             "default local policy on the same questions (seed 0). Calls and tokens are per question (prompt tokens "
             "include the system prompt that llama.cpp serves from its prompt cache); seconds are p50 / p95 per question.",
             "", "| data | policy | n | answer EM / F1 | support F1 | R@5 | calls | prompt tokens | completion tokens | s p50 / p95 |",

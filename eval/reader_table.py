@@ -25,7 +25,6 @@ def main() -> None:
                 continue
             m = json.loads(f.read_text())["pipelines"]["multihop"]
             sup = m.get("sp_f1", m.get("support_f1"))
-            calls = (m.get("usage") or {}).get("reader_calls")
             recs = [json.loads(x) for x in (f.parent / "traces.jsonl").read_text().splitlines() if x.strip()]
             rc = [((r.get("usage") or {}).get("reader") or {}).get("calls", 0) for r in recs]
             print(f"| {label} | {reader} | {pct(m['answer_em'])} | {pct(m['answer_f1'])} | {pct(sup)} | "

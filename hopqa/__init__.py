@@ -22,8 +22,9 @@ from .engines import ENGINES, EngineError, encoding_engine, start_ray
 from .demo import demo_corpus, demo_question, demo_questions
 from .errors import HopQAError, IndexError_, IndexFormatError, InputError, LLMError, LLMParseError, ModelError
 from .eval_datasets import load_eval_dataset
+from .eval_index import prepare_index
 # Imported before `def evaluate` below: loading the submodule `hopqa.evaluate` later would replace the function.
-from .evaluate import EvalOptions, EvalResult, prepare_index, run_eval
+from .evaluate import EvalOptions, EvalResult, run_eval
 from .fsm import describe as describe_fsm
 from .index import (BuildSummary, HybridIndex, add_to_index, build_index, index_info, list_indexes, open_index,
                     resolve_index_path)

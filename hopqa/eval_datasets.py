@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from .corpus import content_id
 from .errors import InputError
-from .metrics import TYPE_ORDER, hop_type
+from .metrics.summary import TYPE_ORDER, hop_type
 from .records import RecordReader
 from .types import Passage
 

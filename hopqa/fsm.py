@@ -4,8 +4,10 @@
 
 The transition table `TRANSITIONS` is the one place that says which event of which state leads where; `describe()`
 prints it (`hopqa ask --show-fsm`). A policy (local rules, or an LLM) fills the states: each handler does its work on
-the shared `Context` and returns an event. Every transition is recorded in the trace. The retrieval hop itself
-(`Context.run_hop`) is the same for every policy.
+the shared `Context` (the question's state, nothing else) and returns an event. Every transition is recorded in the
+trace. The retrieval hop itself (`hopqa.hops.HopRunner`: query, retrieve, condense) is one unit, the same for every
+policy: the machine hands it to SEARCH, which picks the query and runs it, and to REVISE_SEARCH, which checks the
+hop's facts with its condenser.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from .config import Config
-from .hops import Condenser, Retriever, interleave, next_query
+from .hops import HopRunner, interleave
 from .types import Answer, Fact, Hit, HopTrace, Transition
 
 
@@ -132,12 +134,11 @@ class PolicyState:
 
 @dataclass
 class Context:
-    """Everything the machine knows about one question while answering it."""
+    """Everything the machine knows about one question while answering it: state only. The tools that change it are
+    the policy and the hop (`hopqa.hops.HopRunner`), which the machine hands to SEARCH and REVISE_SEARCH."""
 
     question: str
     config: Config
-    retriever: Retriever
-    condenser: Condenser
     sub_questions: list[str] = field(default_factory=list)
     decomposition_rule: str | None = None
     question_type: str = "composition"  # or "comparison", "yes_no", "bridge_comparison" (hopqa.compare)
@@ -169,26 +170,6 @@ class Context:
     def hops_left(self) -> int:
         return self.config.hops.max_hops - len(self.hops)
 
-    def run_hop(self, query: str, *, state: State, sub_question: str | None, goal: str) -> HopTrace:
-        """One condensed retrieval hop: retrieve unread passages, condense the best into facts, record the trace."""
-        t0 = time.perf_counter()
-        h = self.config.hops
-        hop_no = len(self.hops) + 1
-        depth = max(h.k, h.final_k)
-        hits = self.retriever.search(query, depth, exclude=self.read_rows, hop=hop_no)
-        read = hits[: h.read]
-        facts = self.condenser.condense(read, goal, hop=hop_no, per_passage=h.facts_per_passage,
-                                        limit=h.facts_per_hop)
-        known = {(f.passage_id, f.text) for f in self.facts}
-        new = [f for f in facts if (f.passage_id, f.text) not in known]
-        self.facts.extend(new)
-        self.facts = sorted(self.facts, key=lambda f: -f.score)[: h.max_facts] if len(self.facts) > h.max_facts else self.facts
-        self.read_rows.update(x.row for x in read)
-        self.new_facts_last_hop = len(new)
-        trace = HopTrace(hop_no, state.value, sub_question, query, hits, facts, seconds=time.perf_counter() - t0)
-        self.hops.append(trace)
-        return trace
-
     def pending_sub_question(self) -> str | None:
         """The next unanswered sub-question with earlier answers substituted for its #k, if decomposed."""
         if not self.decomposed or self.step >= len(self.sub_questions):
@@ -196,23 +177,6 @@ class Context:
         from .decompose import substitute
 
         return substitute(self.sub_questions[self.step], self.sub_answers)
-
-    def search_query(self, sub_question: str | None) -> str:
-        """The next hop's query, the same for every policy: a reformulated query if one is pending; else the
-        sub-question (plus the newest facts' bridge entities while it still has an unresolved #k); else the question
-        (plus those bridge entities after the first hop)."""
-        from .decompose import references
-
-        h = self.config.hops
-        newest = self.hops[-1].facts[: h.query_facts] if self.hops else []
-        if self.pending_query:
-            query, self.pending_query = self.pending_query, None
-            return query
-        if sub_question is not None:
-            return next_query(sub_question, newest, limit=h.query_entities) if references(sub_question) else sub_question
-        if not self.hops:
-            return self.question
-        return next_query(self.question, newest, limit=h.query_entities)
 
     def ranking(self) -> list[Hit]:
         """The final evidence ranking: the hops' rankings merged round-robin."""
@@ -265,8 +229,8 @@ class Policy(Protocol):
 
     def decompose(self, ctx: Context) -> str: ...
     def revise_decomposition(self, ctx: Context) -> str: ...
-    def search(self, ctx: Context) -> str: ...
-    def revise_search(self, ctx: Context) -> str: ...
+    def search(self, ctx: Context, runner: HopRunner) -> str: ...
+    def revise_search(self, ctx: Context, runner: HopRunner) -> str: ...
     def judge(self, ctx: Context) -> str: ...
     def answer(self, ctx: Context) -> str: ...
     def unanswerable(self, ctx: Context) -> str: ...
@@ -277,14 +241,15 @@ class MachineError(RuntimeError):
     pass
 
 
-def run(question: str, policy: Policy, ctx: Context, max_steps: int = 64) -> Answer:
-    """Drive the machine from DECOMPOSE to DONE and return the answer with its full trace."""
+def run(question: str, policy: Policy, ctx: Context, runner: HopRunner, max_steps: int = 64) -> Answer:
+    """Drive the machine from DECOMPOSE to DONE and return the answer with its full trace. SEARCH runs the hop (`runner`:
+    the policy picks its query and reads what it found); REVISE_SEARCH checks the hop's facts with its condenser."""
     t0 = time.perf_counter()
     handlers = {
         S.DECOMPOSE: policy.decompose,
         S.REVISE_DECOMPOSITION: policy.revise_decomposition,
-        S.SEARCH: policy.search,
-        S.REVISE_SEARCH: policy.revise_search,
+        S.SEARCH: lambda c: policy.search(c, runner),
+        S.REVISE_SEARCH: lambda c: policy.revise_search(c, runner),
         S.JUDGE: policy.judge,
         S.ANSWER: policy.answer,
         S.UNANSWERABLE: policy.unanswerable,

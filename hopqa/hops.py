@@ -2,15 +2,17 @@
 build the next hop's query from the question plus what the facts add (the bridge entities).
 
 Units, each small: `Retriever` (hybrid search, optionally restricted to a question's own paragraphs),
-`Condenser` (sentence scoring against the question and the current sub-goal), `bridge_entities` and `next_query`.
+`Condenser` (sentence scoring against the question and the current sub-goal), `bridge_entities` and `next_query`;
+`HopRunner` puts them together into the one hop the machine's SEARCH state calls (`hopqa.fsm.run`).
 """
 from __future__ import annotations
 
 import math
 import re
+import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
@@ -22,7 +24,10 @@ from .lexical.morphology import IRREGULAR_VERBS
 from .lexical.questions import classify
 from .lexical.relations import RELATION_NOUNS, RELATIONS, SYNONYMS, relation_info
 from .text import split_sentences, words
-from .types import Fact, Hit
+from .types import Fact, Hit, HopTrace
+
+if TYPE_CHECKING:
+    from .fsm import Context
 
 # A capitalised name, allowing lower-case joiners inside it ("University of Velmora", "Lorenzo Costa the Elder").
 # The same with whole-word joiners ("Who did ..." is not "Who di").
@@ -263,3 +268,52 @@ def interleave(rankings: Sequence[Sequence[Hit]], k: int) -> list[Hit]:
 
 
 __all__ = ["Retriever", "Condenser", "Verdict", "subject_names", "bridge_entities", "next_query", "interleave", "HopConfig"]
+
+
+@dataclass
+class HopRunner:
+    """One condensed retrieval hop, the unit the machine calls in SEARCH: build the hop's query, retrieve passages not
+    read yet, condense the best into facts. It holds the tools (a retriever restricted to the question's passages, if
+    any, and the condenser); what the hops found is the question's state, kept in `Context`."""
+
+    retriever: Retriever
+    condenser: Condenser
+    config: HopConfig
+
+    def query(self, ctx: Context, sub_question: str | None) -> str:
+        """The next hop's query, the same for every policy: a reformulated query if one is pending; else the
+        sub-question (plus the newest facts' bridge entities while it still has an unresolved #k); else the question
+        (plus those bridge entities after the first hop)."""
+        from .decompose import references
+
+        h = self.config
+        newest = ctx.hops[-1].facts[: h.query_facts] if ctx.hops else []
+        if ctx.pending_query:
+            query, ctx.pending_query = ctx.pending_query, None
+            return query
+        if sub_question is not None:
+            return next_query(sub_question, newest, limit=h.query_entities) if references(sub_question) else sub_question
+        if not ctx.hops:
+            return ctx.question
+        return next_query(ctx.question, newest, limit=h.query_entities)
+
+    def __call__(self, ctx: Context, query: str, *, sub_question: str | None) -> HopTrace:
+        """Run one hop for `ctx`: retrieve unread passages, condense those read into facts against the sub-question
+        (else the question), add the new facts to the kept ones (the best `max_facts`), record the hop's trace."""
+        t0 = time.perf_counter()
+        h = self.config
+        hop_no = len(ctx.hops) + 1
+        hits = self.retriever.search(query, max(h.k, h.final_k), exclude=ctx.read_rows, hop=hop_no)
+        read = hits[: h.read]
+        facts = self.condenser.condense(read, sub_question or ctx.question, hop=hop_no,
+                                        per_passage=h.facts_per_passage, limit=h.facts_per_hop)
+        known = {(f.passage_id, f.text) for f in ctx.facts}
+        new = [f for f in facts if (f.passage_id, f.text) not in known]
+        ctx.facts.extend(new)
+        if len(ctx.facts) > h.max_facts:
+            ctx.facts = sorted(ctx.facts, key=lambda f: -f.score)[: h.max_facts]
+        ctx.read_rows.update(x.row for x in read)
+        ctx.new_facts_last_hop = len(new)
+        trace = HopTrace(hop_no, "SEARCH", sub_question, query, hits, facts, seconds=time.perf_counter() - t0)
+        ctx.hops.append(trace)
+        return trace

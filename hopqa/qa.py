@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from .config import Config, load_config
 from .errors import InputError
 from .fsm import Context, Policy, run
-from .hops import Condenser, Retriever
+from .hops import Condenser, HopRunner, Retriever
 from .index import HybridIndex, Mode, open_index
 from .types import Answer, Hit
 
@@ -58,14 +58,14 @@ class Asker:
         rows = None
         if allowed is not None:
             rows = allowed if isinstance(allowed, np.ndarray) else self.index.rows_of(allowed)
-        retriever = Retriever(self.index, self.config.retrieval, rows)
-        ctx = Context(question.strip(), self.config, retriever, self.condenser)
+        runner = HopRunner(Retriever(self.index, self.config.retrieval, rows), self.condenser, self.config.hops)
+        ctx = Context(question.strip(), self.config)
         if sub_questions:
             ctx.oracle_sub_questions = list(sub_questions)
         t0 = time.perf_counter()
         lm = getattr(self.reader, "lm", None)
         before = lm.usage() if lm is not None else None
-        answer = run(question.strip(), self.policy, ctx)
+        answer = run(question.strip(), self.policy, ctx, runner)
         answer.timings["total_seconds"] = time.perf_counter() - t0
         if lm is not None:
             after = lm.usage()
@@ -94,10 +94,3 @@ class Asker:
 def ask(question: str, index: str | HybridIndex, *, config: Config | None = None, policy: str = "local") -> Answer:
     """One-off convenience: open the index, answer one question."""
     return Asker(index, config, policy).ask(question)
-
-
-def ask_many(questions: Iterable[str], index: str | HybridIndex, *, config: Config | None = None,
-             policy: str = "local") -> Iterable[Answer]:
-    asker = Asker(index, config, policy)
-    for q in questions:
-        yield asker.ask(q)

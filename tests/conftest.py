@@ -56,7 +56,6 @@ def _rules_reader_by_default():
     """Tests read with the rule reader (fast, deterministic): "auto" means "rules" here, through the environment (for
     CLI subprocesses) and for Configs built in code. Tests of the real language model (marked `lm`) ask for it
     explicitly (`--reader lm`, `kind="lm"`, or an `LMReader`)."""
-    import os
     from dataclasses import replace
 
     import hopqa.readers as readers

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 from hopqa_cli.main import app
 from hopqa.errors import InputError
 from hopqa.eval_datasets import load_eval_dataset
-from hopqa.evaluate import fact_sentence_ids
-from hopqa.metrics import evaluate_2wiki_official, evaluate_hotpot_official
+from hopqa.eval_scoring import fact_sentence_ids
+from hopqa.metrics.hotpot import evaluate_hotpot_official
+from hopqa.metrics.twowiki import evaluate_2wiki_official
 from hopqa.perturb import Perturber, entity_type
 from hopqa.predictions import read_hotpot_predictions, read_predictions, validate_hotpot_predictions
 from hopqa.types import Passage

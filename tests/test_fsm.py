@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from hopqa.config import Config, HopConfig, IndexConfig, RetrievalConfig
 from hopqa.corpus import CorpusSource
 from hopqa.fsm import TRANSITIONS, Context, MachineError, State, describe, run
-from hopqa.hops import Condenser, Retriever, subject_names
+from hopqa.hops import Condenser, HopRunner, Retriever, subject_names
 from hopqa.index import build_index, open_index
 from hopqa.qa import Asker
 from hopqa.types import Fact
@@ -163,11 +162,11 @@ class ScriptedPolicy:
     def revise_decomposition(self, ctx):
         return self._next("revise_decomposition", ctx)
 
-    def search(self, ctx):
-        ctx.run_hop(ctx.question, state=State.SEARCH, sub_question=None, goal=ctx.question)
+    def search(self, ctx, runner):
+        runner(ctx, ctx.question, sub_question=None)
         return self._next("search", ctx)
 
-    def revise_search(self, ctx):
+    def revise_search(self, ctx, runner):
         return self._next("revise_search", ctx)
 
     def judge(self, ctx):
@@ -186,15 +185,19 @@ class ScriptedPolicy:
 
 
 def context(index, question: str = "Where was the author of The Glass Orchard born?", **hops) -> Context:
-    cfg = Config(hops=HopConfig(**hops))
-    return Context(question, cfg, Retriever(index, cfg.retrieval), Condenser(index))
+    return Context(question, Config(hops=HopConfig(**hops)))
+
+
+def hop_runner(index, ctx: Context) -> HopRunner:
+    return HopRunner(Retriever(index, ctx.config.retrieval), Condenser(index), ctx.config.hops)
 
 
 def test_scripted_policy_takes_revised_and_insufficient(toy_index):
     policy = ScriptedPolicy({"decompose": ["decomposed"], "revise_decomposition": ["revised", "revised", "valid"],
                              "search": ["retrieved"], "revise_search": ["accepted"], "judge": ["insufficient"],
                              "unanswerable": ["done"]})
-    ans = run("Where was the author of The Glass Orchard born?", policy, context(toy_index))
+    ctx = context(toy_index)
+    ans = run("Where was the author of The Glass Orchard born?", policy, ctx, hop_runner(toy_index, ctx))
     assert [(t.source, t.reason, t.target) for t in ans.transitions] == [
         ("DECOMPOSE", "decomposed", "REVISE_DECOMPOSITION"),
         ("REVISE_DECOMPOSITION", "revised", "REVISE_DECOMPOSITION"),
@@ -212,13 +215,15 @@ def test_scripted_policy_takes_revised_and_insufficient(toy_index):
 def test_unknown_event_raises_machine_error(toy_index):
     policy = ScriptedPolicy({"decompose": ["decomposed"], "revise_decomposition": ["looks fine"]})
     with pytest.raises(MachineError, match="'looks fine'.*REVISE_DECOMPOSITION"):
-        run("q?", policy, context(toy_index))
+        ctx = context(toy_index)
+        run("q?", policy, ctx, hop_runner(toy_index, ctx))
 
 
 def test_a_machine_that_never_finishes_raises(toy_index):
     policy = ScriptedPolicy({"decompose": ["decomposed"], "revise_decomposition": ["revised"] * 100})
     with pytest.raises(MachineError, match="did not finish within 10 steps"):
-        run("q?", policy, context(toy_index), max_steps=10)
+        ctx = context(toy_index)
+        run("q?", policy, ctx, hop_runner(toy_index, ctx), max_steps=10)
 
 
 def test_describe_lists_every_row():
@@ -277,12 +282,30 @@ def test_no_new_fact_stops_the_decomposition_free_search(toy_index):
     assert len(asker(toy_index).ask("glassblowers lighthouse copper").hops) == 4
 
 
+def test_hop_runner_is_one_unit_over_the_context_state(toy_index):
+    """The hop: its query (a pending reformulation first, once), then retrieve unread passages, condense, record."""
+    ctx = context(toy_index, "glassblowers lighthouse copper", read=1)
+    runner = hop_runner(toy_index, ctx)
+    assert runner.query(ctx, None) == ctx.question  # the first hop asks the question itself
+    ctx.pending_query = "lighthouse keeper"
+    assert runner.query(ctx, None) == "lighthouse keeper" and ctx.pending_query is None
+    first = runner(ctx, "glassblowers", sub_question=None)
+    second = runner(ctx, "glassblowers", sub_question="Who were the glassblowers?")
+    assert [h.hop for h in ctx.hops] == [1, 2] and ctx.hops[-1] is second
+    assert first.state == second.state == "SEARCH" and second.sub_question == "Who were the glassblowers?"
+    # a passage is read once: the second hop's first hit is not the first hop's (read=1)
+    assert first.hits[0].row in ctx.read_rows and second.hits[0].row != first.hits[0].row
+    assert {f.passage_id for f in first.facts} <= {f.passage_id for f in ctx.facts}
+    assert len(ctx.read_rows) == 2
+
+
 def test_judge_stops_on_no_progress_unit(toy_index):
     from hopqa.policy.local import LocalPolicy
 
     ctx = context(toy_index, "glassblowers lighthouse copper")
-    ctx.run_hop("glassblowers", state=State.SEARCH, sub_question=None, goal=ctx.question)
-    ctx.run_hop("lighthouse", state=State.SEARCH, sub_question=None, goal=ctx.question)
+    runner = hop_runner(toy_index, ctx)
+    runner(ctx, "glassblowers", sub_question=None)
+    runner(ctx, "lighthouse", sub_question=None)
     assert ctx.new_facts_last_hop > 0
     ctx.new_facts_last_hop = 0
     assert LocalPolicy().judge(ctx) == "no_progress"

@@ -11,8 +11,9 @@ from collections import Counter
 
 import pytest
 
-from hopqa.metrics import (breakdown, evaluate_2wiki_official, evaluate_hotpot_official, evidence_scores,
-                           hotpot_answer_scores, joint_scores, metric_family, sp_scores)
+from hopqa.metrics.hotpot import evaluate_hotpot_official, hotpot_answer_scores, joint_scores, sp_scores
+from hopqa.metrics.summary import breakdown, metric_family
+from hopqa.metrics.twowiki import evaluate_2wiki_official, evidence_scores
 
 approx = pytest.approx
 

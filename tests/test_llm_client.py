@@ -14,7 +14,8 @@ import pytest
 from hopqa.config import LLMConfig
 from hopqa.errors import LLMError, LLMParseError
 from hopqa.llm.cache import CallCache, cache_key
-from hopqa.llm.client import ChatClient, ChatResult, endpoint_url, _retry_after
+from hopqa.llm.client import ChatClient, ChatResult
+from hopqa.llm.wire import retry_after
 from hopqa.llm.parse import extract_json
 from hopqa.llm.prompts import FIELDS, STATES, render, render_user
 from hopqa.testing import FakeLLMServer, Reply
@@ -203,12 +204,12 @@ def test_retry_after_is_capped_by_backoff_max():
 
 
 def test_retry_after_parsing():
-    assert _retry_after("1") == 1.0
-    assert _retry_after("0") == 0.0
-    assert _retry_after("0.25") == 0.25
-    assert _retry_after(None) is None and _retry_after("soon") is None
-    assert 0 <= _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
-    assert _retry_after(time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 60))) > 50
+    assert retry_after("1") == 1.0
+    assert retry_after("0") == 0.0
+    assert retry_after("0.25") == 0.25
+    assert retry_after(None) is None and retry_after("soon") is None
+    assert 0 <= retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
+    assert retry_after(time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 60))) > 50
 
 
 def test_other_4xx_fail_at_once():

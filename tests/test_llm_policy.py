@@ -480,8 +480,6 @@ def test_reply_that_ignores_the_schema_is_retried_counted_then_falls_back(index)
 
 
 def test_prompt_over_the_context_is_counted_and_not_sent(index, monkeypatch):
-    import hopqa.policy.llm as llm_policy
-
     monkeypatch.setattr(ChatClient, "context_size", lambda self: 300)  # a tiny server context
     brain = Brain()
     answer, srv = run(index, brain)

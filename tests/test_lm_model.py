@@ -3,8 +3,6 @@ against a pinned size and SHA-256; any other GGUF path is checked before llama.c
 from __future__ import annotations
 
 import hashlib
-import sys
-import types
 from pathlib import Path
 
 import pytest

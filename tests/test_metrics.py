@@ -6,19 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from hopqa.metrics import (
-    aggregate,
-    all_recall_at_k,
-    answer_em,
-    answer_f1,
-    evaluate_official,
-    hop_type,
-    musique_full_group_metrics,
-    normalize_answer,
-    recall_at_k,
-    support_f1,
-    support_prf,
-)
+from hopqa.metrics.answer import answer_em, answer_f1, normalize_answer
+from hopqa.metrics.musique import evaluate_official, musique_full_group_metrics, support_f1, support_prf
+from hopqa.metrics.retrieval import all_recall_at_k, recall_at_k
+from hopqa.metrics.summary import aggregate, hop_type
 
 approx = pytest.approx
 

@@ -1,11 +1,5 @@
 """A small, reliable client for any OpenAI-compatible chat-completions endpoint (Ollama, llama.cpp server, vLLM,
-LM Studio, OpenAI, ...), over httpx.
-
-Endpoint rule (`endpoint_url`): the configured url is a base url.
-  * no path at all (`http://localhost:11434`, trailing slash or not)  -> `/v1/chat/completions` is appended;
-  * a path ending in `/chat/completions`                               -> used as is;
-  * any other path (`.../v1`, `.../v1/`, `.../openai/v1`, `.../v1beta/openai`) -> `/chat/completions` is appended.
-So `http://localhost:11434` and `http://localhost:11434/v1` are the same endpoint. A query string is kept.
+LM Studio, OpenAI, ...), over httpx. The endpoint url rule and the reply format are in `hopqa.llm.wire`.
 
 Behaviour:
   * `Authorization: Bearer <key>` is sent only when `config.api_key()` finds a key; the key is read per request and
@@ -30,8 +24,6 @@ Behaviour:
 """
 from __future__ import annotations
 
-import email.utils
-import json
 import logging
 import random
 import re
@@ -46,15 +38,16 @@ from ..config import LLMConfig
 from ..errors import LLMContextError, LLMError, LLMParseError
 from .cache import CallCache, cache_key
 from .parse import extract_json
+from .wire import (check_messages, describe_reply, endpoint_url, error_detail, is_loopback, one_line, redact,
+                   reply_content, retry_after, token_count, transport_reason)
 
 log = logging.getLogger("hopqa.llm")
 
-__all__ = ["ChatClient", "ChatResult", "endpoint_url"]
+__all__ = ["ChatClient", "ChatResult"]
 
 _RETRY_STATUS = {408, 429}
 # llama.cpp: "exceed_context_size_error"; vLLM/OpenAI: "maximum context length", "context_length_exceeded".
 _CONTEXT_ERROR = re.compile(r"exceed\w*_context|context[ _]length|context size|context window", re.IGNORECASE)
-_MAX_QUOTE = 160  # characters of a server error body quoted in a message
 
 
 @dataclass(frozen=True)
@@ -67,86 +60,6 @@ class ChatResult:
     finish_reason: str | None = None
 
 
-def endpoint_url(url: str) -> httpx.URL:
-    """The chat-completions url for a configured base url (see the module docstring for the rule)."""
-    try:
-        u = httpx.URL(url.strip())
-    except Exception:
-        raise LLMError(f"invalid LLM url {_redact_str(url)!r}") from None
-    if u.scheme not in ("http", "https") or not u.host:
-        raise LLMError(f"invalid LLM url {_redact_str(url)!r}: expected http(s)://host[:port][/v1]")
-    path = u.path.rstrip("/")
-    if not path:
-        path = "/v1/chat/completions"
-    elif not path.endswith("/chat/completions"):
-        path += "/chat/completions"
-    return u.copy_with(path=path)
-
-
-def _redact(u: httpx.URL) -> str:
-    """The url without user-info, query or fragment: safe to show and to log."""
-    return str(u.copy_with(username=None, password=None, query=None, fragment=None))
-
-
-def _redact_str(url: str) -> str:
-    s = str(url).strip()
-    if "@" in s:  # drop user-info, if any, without parsing
-        scheme, sep, rest = s.partition("://")
-        s = scheme + sep + rest.split("@", 1)[1] if sep else s.split("@", 1)[1]
-    return s.split("?", 1)[0][:200]
-
-
-def _one_line(s: str, limit: int = _MAX_QUOTE) -> str:
-    s = " ".join(str(s).split())
-    return s if len(s) <= limit else s[: limit - 3] + "..."
-
-
-def _is_loopback(host: str) -> bool:
-    return host in ("localhost", "::1", "[::1]") or host.startswith("127.")
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds, fractional accepted, or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _transport_reason(e: Exception) -> str:
-    if isinstance(e, httpx.TimeoutException):
-        kind = {
-            httpx.ConnectTimeout: "connect timed out",
-            httpx.ReadTimeout: "read timed out",
-            httpx.WriteTimeout: "write timed out",
-            httpx.PoolTimeout: "timed out waiting for a connection",
-        }.get(type(e), "timed out")
-        return kind
-    text = str(e) or type(e).__name__
-    low = text.lower()
-    if "refused" in low:
-        return "connection refused"
-    if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low:
-        return "unknown host"
-    if "reset" in low:
-        return "connection reset"
-    if isinstance(e, httpx.RemoteProtocolError):
-        return "server closed the connection"
-    if text.startswith("[Errno"):
-        text = text.split("]", 1)[-1]
-    return _one_line(text, 80).strip().lower() or type(e).__name__
-
-
 class ChatClient:
     """Chat completions against `config.url` with `config.model`; see the module docstring."""
 
@@ -156,7 +69,7 @@ class ChatClient:
         self.config = config
         self.cache = cache
         self._endpoint = endpoint_url(config.url)
-        self.endpoint = _redact(self._endpoint)  # safe to show
+        self.endpoint = redact(self._endpoint)  # safe to show
         self.model = config.model
         self._lock = threading.Lock()
         self._tls = threading.local()  # per-thread counters (thread_usage)
@@ -174,7 +87,7 @@ class ChatClient:
         timeout = httpx.Timeout(config.timeout)
         self._http = httpx.Client(
             timeout=timeout,
-            trust_env=not _is_loopback(self._endpoint.host),
+            trust_env=not is_loopback(self._endpoint.host),
             follow_redirects=False,
             # TLS settings only matter for https; skipping them for http saves loading the CA bundle (~50 ms).
             verify=self._endpoint.scheme == "https",
@@ -236,7 +149,7 @@ class ChatClient:
 
     def _error(self, message: str) -> LLMError:
         self._count(errors=1)
-        return LLMError(self._scrub(_one_line(message, 400)))
+        return LLMError(self._scrub(one_line(message, 400)))
 
     def context_size(self) -> int | None:
         """The server's context window in tokens, when it says (llama.cpp: `/props`, or `meta.n_ctx` in `/v1/models`);
@@ -285,7 +198,7 @@ class ChatClient:
         json_mode = self.config.json_mode if json_mode is None else bool(json_mode)
         temperature = self.config.temperature if temperature is None else float(temperature)
         max_tokens = self.config.max_tokens if max_tokens is None else int(max_tokens)
-        _check_messages(messages)
+        check_messages(messages)
         t0 = time.perf_counter()
 
         key = None
@@ -312,11 +225,11 @@ class ChatClient:
         if self.model:
             payload["model"] = self.model
         data = self._post(payload, json_mode, schema)
-        text, finish = _content(data)
+        text, finish = reply_content(data)
         if text is None:
-            raise self._error(f"LLM endpoint {self.endpoint} answered without a message: {_describe(data)}")
+            raise self._error(f"LLM endpoint {self.endpoint} answered without a message: {describe_reply(data)}")
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-        p_tok, c_tok = _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens"))
+        p_tok, c_tok = token_count(usage.get("prompt_tokens")), token_count(usage.get("completion_tokens"))
         seconds = time.perf_counter() - t0
         self._count(calls=1, prompt_tokens=p_tok, completion_tokens=c_tok, seconds=seconds)
         if key is not None and text.strip():
@@ -331,7 +244,7 @@ class ChatClient:
                     "finish_reason": finish,
                 })
             except OSError as e:  # a cache that cannot be written must not fail the call
-                log.warning("LLM cache not written (%s): %s", self.cache, _one_line(str(e), 120))
+                log.warning("LLM cache not written (%s): %s", self.cache, one_line(str(e), 120))
         return ChatResult(text, p_tok, c_tok, seconds, False, finish)
 
     def chat_json(
@@ -389,13 +302,13 @@ class ChatClient:
             try:
                 resp = self._http.post(self._endpoint, json=body, headers=headers)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as e:
-                reason = _transport_reason(e)
+                reason = transport_reason(e)
                 if isinstance(e, httpx.TimeoutException):
                     failure = f"LLM endpoint {self.endpoint} timed out ({reason} after {cfg.timeout:g}s)"
                 else:
                     failure = f"cannot reach LLM endpoint {self.endpoint}: {reason}"
             except httpx.HTTPError as e:  # invalid url, unsupported protocol, too many redirects...
-                raise self._error(f"LLM endpoint {self.endpoint}: {_transport_reason(e)}") from None
+                raise self._error(f"LLM endpoint {self.endpoint}: {transport_reason(e)}") from None
             else:
                 status = resp.status_code
                 if 200 <= status < 300:
@@ -404,11 +317,11 @@ class ChatClient:
                     except ValueError:
                         raise self._error(
                             f"LLM endpoint {self.endpoint} answered HTTP {status} with a body that is not JSON: "
-                            f"{_one_line(resp.text, 80)!r}") from None
+                            f"{one_line(resp.text, 80)!r}") from None
                     if not isinstance(data, dict):
                         raise self._error(f"LLM endpoint {self.endpoint} answered HTTP {status} with unexpected JSON")
                     return data
-                detail = _error_detail(resp)
+                detail = error_detail(resp)
                 if (use_json and not fallback_done and status in (400, 422)
                         and ("response_format" in resp.text.lower() or "json_object" in resp.text.lower())):
                     with self._lock:
@@ -420,7 +333,7 @@ class ChatClient:
                 if status == 400 and _CONTEXT_ERROR.search(resp.text[:2000]):
                     # A prompt over the server's context: this call is lost, the endpoint is fine (the caller counts it).
                     self._count(errors=1)
-                    raise LLMContextError(self._scrub(_one_line(failure, 400))) from None
+                    raise LLMContextError(self._scrub(one_line(failure, 400))) from None
                 if status not in _RETRY_STATUS and status < 500:
                     hint = ""
                     if status in (401, 403):
@@ -429,14 +342,14 @@ class ChatClient:
                         hint = " (check --llm-url and --llm-model)"
                     raise self._error(failure + hint) from None
                 if status in (429, 503):
-                    wait_hint = _retry_after(resp.headers.get("retry-after"))
+                    wait_hint = retry_after(resp.headers.get("retry-after"))
             if attempt + 1 >= attempts:
                 suffix = f" ({attempts} attempt{'s' if attempts != 1 else ''})"
                 if failure.startswith("LLM endpoint") and "answered HTTP" in failure:
                     failure = failure.replace(" answered ", " keeps failing: ", 1)
                 raise self._error(failure + suffix) from None
             delay = self._backoff(attempt, wait_hint)
-            log.warning("%s; retry %d/%d in %.2fs", self._scrub(_one_line(failure, 300)), attempt + 1,
+            log.warning("%s; retry %d/%d in %.2fs", self._scrub(one_line(failure, 300)), attempt + 1,
                         attempts - 1, delay)
             self._count(retries=1)
             time.sleep(delay)
@@ -449,63 +362,3 @@ class ChatClient:
         base = max(0.0, float(self.config.backoff_base)) * (2 ** attempt)
         base = min(base, cap)
         return base / 2 + random.random() * base / 2
-
-
-def _check_messages(messages: Any) -> None:
-    if not isinstance(messages, list) or not messages:
-        raise ValueError("messages must be a non-empty list of {'role', 'content'} dicts")
-    for m in messages:
-        if not isinstance(m, dict) or "role" not in m or "content" not in m:
-            raise ValueError("each message must be a dict with 'role' and 'content'")
-
-
-def _int(v: Any) -> int:
-    try:
-        return max(0, int(v))
-    except (TypeError, ValueError):
-        return 0
-
-
-def _content(data: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(text, finish_reason) of the first choice; text None when there is no message at all, "" when empty."""
-    choices = data.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        return None, None
-    choice = choices[0]
-    msg = choice.get("message")
-    if not isinstance(msg, dict):
-        text = choice.get("text")  # legacy completions shape
-        return (text if isinstance(text, str) else None), choice.get("finish_reason")
-    content = msg.get("content")
-    if content is None:
-        content = ""
-    elif isinstance(content, list):  # content parts
-        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    elif not isinstance(content, str):
-        content = str(content)
-    return content, choice.get("finish_reason")
-
-
-def _describe(data: dict[str, Any]) -> str:
-    err = data.get("error")
-    if isinstance(err, dict) and err.get("message"):
-        return _one_line(str(err["message"]))
-    if isinstance(err, str):
-        return _one_line(err)
-    return "no 'choices' in the response"
-
-
-def _error_detail(resp: httpx.Response) -> str:
-    """A short quote of an error body: the OpenAI-style error message when there is one."""
-    try:
-        data = resp.json()
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        err = data.get("error", data.get("message", data.get("detail")))
-        if isinstance(err, dict):
-            err = err.get("message") or err
-        if err:
-            return _one_line(err if isinstance(err, str) else json.dumps(err))
-    text = _one_line(resp.text)
-    return text or resp.reason_phrase or "no body"

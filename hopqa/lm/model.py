@@ -244,5 +244,15 @@ def mem_available() -> int | None:
 
 
 __all__ = ["EMBEDDED", "EMBEDDED_MODELS", "LARGE", "SERVE_DEFAULT", "SMALL", "EmbeddedModel",
-           "embedded_model", "assemble_embedded", "check_gguf", "embedded_available",
+           "default_threads", "embedded_model", "assemble_embedded", "check_gguf", "embedded_available",
            "mem_available", "models_dir", "resolve_model", "runtime_available"]
+
+
+def default_threads() -> int:
+    """llama.cpp threads: the cores this process may run on (its CPU affinity, e.g. under `taskset` or a container's
+    cpuset), at most 8. More threads than usable cores make llama.cpp's threads wait on each other at every step."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count() or 1
+    return max(1, min(usable, 8))

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from ..config import LLMConfig
 from ..errors import LLMError, LLMParseError, ModelError
 from ..llm.parse import extract_json
-from .model import embedded_model, mem_available, resolve_model
+from .model import default_threads, embedded_model, mem_available, resolve_model
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class LocalLM:
         m = embedded_model(model)
         self.name = m.name if m is not None else Path(model).name
         self.n_ctx = n_ctx
-        self.threads = threads or max(1, min(os.cpu_count() or 1, 8))
+        self.threads = threads or default_threads()
         self._path = model_path
         self._server: Any = None
         self._load_lock = threading.Lock()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import errno
 import gc
 import json
-import os
 import socket
 import time
 import urllib.error
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, ModelError
-from .model import SERVE_DEFAULT, embedded_model, mem_available, resolve_model
+from .model import SERVE_DEFAULT, default_threads, embedded_model, mem_available, resolve_model
 
 DEFAULT_PORT = 8080
 DEFAULT_CTX = 4096
@@ -78,7 +77,7 @@ class LocalServer:
         self.host = host
         self.port = int(port)
         self.n_ctx = int(n_ctx)
-        self.threads = threads or max(1, min(os.cpu_count() or 1, 8))
+        self.threads = threads or default_threads()
         self.model = model_name(self.spec)
         self._api_key = api_key  # given to llama.cpp only; never printed or stored elsewhere
         self._server: Any = None

@@ -7,7 +7,7 @@ endpoint and client. "sgfsm": every state asks the LLM with its own prompt, as d
 and tolerant readers live in `hopqa.policy.replies`, the calls (budgets, retries, counts) in `hopqa.policy.calls`,
 the rules both policies share in `hopqa.policy.rules`.
 
-Only the policy changes: the states, the transition table, the retrieval hop (`Context.run_hop`) and the trace are
+Only the policy changes: the states, the transition table, the retrieval hop (`hopqa.hops.HopRunner`) and the trace are
 those of the offline policy. Each state asks the LLM one question through its prompt (`hopqa.llm.prompts`) and reads
 only the JSON fields that state expects; every reply is checked locally before it can move the machine.
 
@@ -46,8 +46,8 @@ from typing import Any
 
 from ..config import LLMConfig
 from ..errors import InputError
-from ..fsm import Context, State
-from ..hops import next_query
+from ..fsm import Context
+from ..hops import HopRunner, next_query
 from ..llm.cache import CallCache, default_cache_dir
 from ..llm.client import ChatClient
 from ..types import Hit
@@ -190,16 +190,15 @@ class LLMPolicy(StateCalls):
             return [(q, ctx.sub_answers.get(i)) for i, q in enumerate(ctx.sub_questions[:n], 1)]
         return [(f["question"], f["answer"]) for f in ctx.policy_state.free_answers]
 
-    def search(self, ctx: Context) -> str:
+    def search(self, ctx: Context, runner: HopRunner) -> str:
         if self.flow == "grounded":  # the hop only: its facts are read in REVISE_SEARCH
-            return self.local.search(ctx)
+            return self.local.search(ctx, runner)
         h = ctx.config.hops
         ctx.policy_state.proposal = None
         if ctx.hops_left <= 0:
             return "exhausted"
         sub_q = ctx.pending_sub_question()
-        query = ctx.search_query(sub_q)
-        hop = ctx.run_hop(query, state=State.SEARCH, sub_question=sub_q, goal=sub_q or ctx.question)
+        hop = runner(ctx, runner.query(ctx, sub_q), sub_question=sub_q)
         if not hop.hits:
             return "exhausted"
         shown = hop.hits[: min(h.k, SEARCH_PASSAGES)]
@@ -222,9 +221,9 @@ class LLMPolicy(StateCalls):
         return "retrieved"
 
     # -- REVISE_SEARCH -------------------------------------------------------------------------------------------------
-    def revise_search(self, ctx: Context) -> str:
+    def revise_search(self, ctx: Context, runner: HopRunner) -> str:
         if self.flow == "grounded":  # the grounded reader over the hop's facts, verified as in the local policy
-            return self.local.revise_search(ctx)
+            return self.local.revise_search(ctx, runner)
         hop = ctx.hops[-1]
         proposal, ctx.policy_state.proposal = ctx.policy_state.proposal or {"status": "malformed", "query": None}, None
         if proposal.get("hop") not in (None, hop.hop):

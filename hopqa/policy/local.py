@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..fsm import Context, State
-from ..hops import bridge_entities, next_query
+from ..fsm import Context
+from ..hops import Condenser, HopRunner, bridge_entities, next_query
 from .rules import chain_judge, check_decomposition
 
 _REF = re.compile(r"#(\d+)")
@@ -106,13 +106,10 @@ class LocalPolicy:
         return "invalid"
 
     # -- SEARCH --------------------------------------------------------------------------------------------------------
-    def search(self, ctx: Context) -> str:
+    def search(self, ctx: Context, runner: HopRunner) -> str:
         sub_q = ctx.pending_sub_question()
-        if ctx.shape is not None and sub_q is not None:
-            query = self._lookup_query(ctx)
-            hop = ctx.run_hop(query, state=State.SEARCH, sub_question=sub_q, goal=sub_q)
-            return "retrieved" if hop.hits else "exhausted"
-        hop = ctx.run_hop(ctx.search_query(sub_q), state=State.SEARCH, sub_question=sub_q, goal=sub_q or ctx.question)
+        query = self._lookup_query(ctx) if ctx.shape is not None and sub_q is not None else runner.query(ctx, sub_q)
+        hop = runner(ctx, query, sub_question=sub_q)
         return "retrieved" if hop.hits else "exhausted"
 
     def _lookup_query(self, ctx: Context) -> str:
@@ -135,12 +132,12 @@ class LocalPolicy:
         ents = [e for e in ents if e][: ctx.config.hops.query_entities]
         return " ".join([sh.stem, *ents])
 
-    def _revise_lookup(self, ctx: Context, hop) -> str:
+    def _revise_lookup(self, ctx: Context, hop, condenser: Condenser) -> str:
         """A comparison lookup is accepted when a kept fact (or its passage title) names the entity; else one retry
         with the entity's name alone, then the lookup is given up (the comparison may still be read)."""
         sh, k = ctx.shape, ctx.step
         entity = sh.entities[k % len(sh.entities)]
-        naming = [f.passage_id for f in hop.facts if ctx.condenser.subject_share(f"{f.title} {f.text}", [entity]) >= 0.5]
+        naming = [f.passage_id for f in hop.facts if condenser.subject_share(f"{f.title} {f.text}", [entity]) >= 0.5]
         if naming or k >= len(sh.entities):  # a follow-up hop's facts are its result
             ctx.sub_support[k + 1] = list(dict.fromkeys(naming or [f.passage_id for f in hop.facts[:1]]))
             ctx.step += 1
@@ -221,11 +218,11 @@ class LocalPolicy:
         return True
 
     # -- REVISE_SEARCH -------------------------------------------------------------------------------------------------
-    def revise_search(self, ctx: Context) -> str:
+    def revise_search(self, ctx: Context, runner: HopRunner) -> str:
         hop = ctx.hops[-1]
         sub_q = hop.sub_question
         if ctx.shape is not None and sub_q is not None:
-            return self._revise_lookup(ctx, hop)
+            return self._revise_lookup(ctx, hop, runner.condenser)
         if sub_q is None:  # decomposition-free: the facts themselves are the result
             return "accepted"
         # The sub-answer must come from what this hop read: older facts answer older sub-questions.
@@ -241,7 +238,7 @@ class LocalPolicy:
         for cand in res.candidates:
             if cand.score < ctx.config.reader.threshold:
                 break
-            support = self._support(ctx, sub_q, cand, facts, subjects, described)
+            support = self._support(ctx, runner.condenser, sub_q, cand, facts, subjects, described)
             if support:
                 self._accept(ctx, hop, cand.text, support, cand.score)
                 return "accepted"
@@ -297,7 +294,7 @@ class LocalPolicy:
         refs = [ctx.sub_answers[r] for r in _refs(raw) if r in ctx.sub_answers]
         return refs or subject_names(raw.split(">>", 1)[0] if ">>" in raw else raw)
 
-    def _support(self, ctx: Context, sub_q: str, cand, facts: list, subjects: list[str],
+    def _support(self, ctx: Context, condenser: Condenser, sub_q: str, cand, facts: list, subjects: list[str],
                  described: list[str]) -> list[str]:
         """The passages whose kept facts state the candidate as the answer of `sub_q` (empty: unsupported). A fact
         speaks of its passage's title entity even when it says "He" or "She": the title counts as naming it."""
@@ -311,10 +308,10 @@ class LocalPolicy:
                 if f.passage_id not in out:
                     out.append(f.passage_id)
                 continue
-            verdict = ctx.condenser.verify(sub_q, f, subjects, cue=cand.cue if i == cand.fact_index else 0.0,
-                                           described=described)
-            ctx.policy_state.verification.append({"sub_question": sub_q, "answer": answer,
-                                                               "fact": f.text, **verdict.to_dict()})
+            verdict = condenser.verify(sub_q, f, subjects, cue=cand.cue if i == cand.fact_index else 0.0,
+                                       described=described)
+            ctx.policy_state.verification.append({"sub_question": sub_q, "answer": answer, "fact": f.text,
+                                                  **verdict.to_dict()})
             if verdict.supported and f.passage_id not in out:
                 out.append(f.passage_id)
         return out
