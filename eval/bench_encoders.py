@@ -66,7 +66,7 @@ def git_commit() -> str | None:
 def load_pool(path: Path):
     """(questions, pooled passage ids, texts, items) of one dev file, through hopqa's own loader and pooling."""
     from hopqa.eval_datasets import load_eval_dataset
-    from hopqa.evaluate import dataset_corpus
+    from hopqa.eval_index import dataset_corpus
 
     items = load_eval_dataset(path)
     corpus = dataset_corpus(items)
@@ -76,7 +76,7 @@ def load_pool(path: Path):
 
 def score(items, ranked_ids: list[list[str]]) -> dict:
     """The scorer: the only place the gold supporting paragraph ids are read."""
-    from hopqa.metrics import recall_at_k
+    from hopqa.metrics.retrieval import recall_at_k
 
     out = {}
     for k in (5, 10):
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                           "passages_per_cpu_s": r["throughput"]["passages_per_cpu_s"], "cold_start_s": r["cold_start_s"],
                           "musique_R@5": r["recall"]["musique"]["R@5"], "musique_R@10": r["recall"]["musique"]["R@10"],
                           "mean_R@5": r["recall"]["mean_R@5"]} if "throughput" in r else r for r in results}}))
-    return 0
+    return 1 if any("error" in r for r in results) else 0  # a failed encoder fails the run, not just its row
 
 
 if __name__ == "__main__":
