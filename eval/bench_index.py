@@ -96,7 +96,7 @@ def git_info() -> dict:
 
     # `dirty`: uncommitted changes in the code an index build runs; `dirty_files` lists every local change under
     # hopqa/ and cli/ (other modules do not take part in a build, but they are listed for the record).
-    build_path = ["hopqa/index.py", "hopqa/corpus.py", "hopqa/records.py", "hopqa/encoders.py", "hopqa/config.py",
+    build_path = ["hopqa/index.py", "hopqa/corpus.py", "hopqa/records.py", "hopqa/encoders", "hopqa/config.py",
                   "hopqa/text.py", "hopqa/types.py", "hopqa/errors.py", "cli/index.py", "cli/_ui.py", "cli/main.py",
                   "eval/bench_index.py"]
     dirty = run("status", "--porcelain", "--", *build_path)
