@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WORK = ROOT / "eval" / "runs" / "scale"
 DEFAULT_OUT = ROOT / "eval" / "results" / "scale.json"
 GEN_VERSION = 1  # bump when the generator's output changes: cached corpora of another version are regenerated
+RECORD_VERSION = 2  # bump when a build record's fields change: indexes with older records are rebuilt
 TARGET_SIZE = 1_000_000
 TARGETS = {"hybrid_p50_ms": 50.0, "hybrid_p95_ms": 150.0, "serving_rss_bytes": 2 * 10**9,
            "ann_recall_at_10": 0.95, "build_passages_per_second": 5000.0}
@@ -435,18 +436,21 @@ def build(n: int, args, work: Path, corpus: Path, meta: dict, commit: str) -> tu
     record_path = index.with_name(index.name + ".build.json")
     rec = read_json(record_path)
     manifest = read_json(index / "manifest.json")
-    if (not args.fresh and rec is not None and manifest is not None and rec.get("corpus_sha256") == meta["corpus"]["sha256"]
+    if (not args.fresh and rec is not None and manifest is not None and rec.get("record_version") == RECORD_VERSION
+            and rec.get("corpus_sha256") == meta["corpus"]["sha256"]
             and rec.get("model") == args.model and rec.get("faiss") == args.faiss and manifest.get("passages") == n):
         log(f"[{n}] build: reusing {index.name} (built at commit {str(rec.get('commit'))[:10]})")
         return index, {**rec, "reused": True}
-    cmd = [sys.executable, "-c", LAUNCH, str(ROOT / "cli"), "index", "build", str(corpus), "--format", "jsonl",
-           "--name", str(index), "--model", args.model, "--faiss", args.faiss, "--overwrite", "--json"]
-    if args.batch_size:
-        cmd += ["--batch-size", str(args.batch_size)]
+    cli = ["index", "build", str(corpus), "--format", "jsonl", "--name", str(index), "--model", args.model,
+           "--faiss", args.faiss, "--overwrite", "--json"] + (["--batch-size", str(args.batch_size)] if args.batch_size else [])
+    cmd = [sys.executable, "-c", LAUNCH, str(ROOT / "cli"), *cli]
     log(f"[{n}] build: hopqa index build ({args.model}, --faiss {args.faiss})")
     r = run_child(cmd, work / f"build-{n}", work)
     summary = json.loads(r.pop("stdout").strip().splitlines()[-1])
-    rec = {**r, "passages_per_second": n / r["seconds"], "summary": summary, "command": shlex.join(cmd),
+    rec = {"record_version": RECORD_VERSION, **r, "passages_per_second": n / r["seconds"],
+           "passages_per_cpu_second": n / max(r["cpu_seconds"], 1e-9),
+           "summary": summary, "command": shlex.join(["hopqa", *cli]),
+           "launched_as": f"{sys.executable} -c <load {ROOT / 'cli'} as hopqa_cli; hopqa_cli.main.main()>",
            "corpus_sha256": meta["corpus"]["sha256"], "model": args.model, "faiss": args.faiss, "commit": commit,
            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     record_path.write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
@@ -476,6 +480,7 @@ def measure_size(n: int, args, work: Path, commit: str) -> dict:
         "build": {"reused": rec["reused"], "commit": rec["commit"], "date": rec["date"], "command": rec["command"],
                   "seconds": round(rec["seconds"], 3), "cpu_seconds": round(rec["cpu_seconds"], 3),
                   "passages_per_second": round(rec["passages_per_second"], 1),
+                  "passages_per_cpu_second": round(rec["passages_per_cpu_second"], 1),
                   "encode_passages_per_second": summary.get("passages_per_second"),
                   "encode_seconds": summary.get("encode_seconds"), "library_seconds": summary.get("seconds"),
                   "peak_rss_bytes": rec["peak_rss_bytes"], "peak_rss_polled_vmhwm_bytes": rec["peak_rss_polled_vmhwm_bytes"],
@@ -509,17 +514,19 @@ def target_checks(r: dict, args) -> list[dict]:
 
 def table(results: list[dict]) -> str:
     mib = 2**20
-    head = ("| passages | build p/s | build peak RSS | index on disk | serving RSS | dense p50/p95 ms | "
-            "BM25 p50/p95 ms | hybrid p50/p95 ms | hybrid CPU p50/p95 ms | ANN recall@10 (ties) | FAISS |")
+    head = ("| passages | build p/s (per CPU s) | build peak RSS | index on disk | serving RSS | dense p50/p95 ms | "
+            "BM25 p50/p95 ms | hybrid p50/p95 ms | hybrid CPU p50/p95 ms | ANN recall@10 (ties) [calibration] | FAISS |")
     lines = [head, "|" + "---:|" * 10 + "---|"]
     for r in results:
         lat, d = r["serving"]["latency"], r["index"]["dense"]
         lines.append(
-            f"| {r['passages']:,} | {r['build']['passages_per_second']:,.0f} | {r['build']['peak_rss_bytes'] / mib:,.0f} MiB "
+            f"| {r['passages']:,} | {r['build']['passages_per_second']:,.0f} ({r['build']['passages_per_cpu_second']:,.0f}) "
+            f"| {r['build']['peak_rss_bytes'] / mib:,.0f} MiB "
             f"| {r['index']['total_bytes'] / mib:,.1f} MiB | {r['serving']['rss_bytes'] / mib:,.0f} MiB | "
             + " | ".join(f"{lat[m]['p50_ms']:.1f} / {lat[m]['p95_ms']:.1f}" for m in MODES)
             + f" | {r['serving']['cpu_time']['hybrid']['p50_ms']:.1f} / {r['serving']['cpu_time']['hybrid']['p95_ms']:.1f}"
-            + f" | {r['recall']['recall_at_k']:.3f} ({r['recall']['recall_at_k_ties']:.3f}) "
+            + f" | {r['recall']['recall_at_k']:.3f} ({r['recall']['recall_at_k_ties']:.3f})"
+            + (f" [{d['calibration']['recall_at_10']:.3f}]" if d.get("calibration") else "") + " "
             f"| {d['faiss_factory']}{', nprobe ' + str(d['nprobe']) if 'nprobe' in d else ''} |")
     lines.append("")
     lines.append(f"Targets (at {TARGET_SIZE:,} passages): hybrid p50 <= {TARGETS['hybrid_p50_ms']:.0f} ms, p95 <= "
@@ -637,11 +644,13 @@ def summary_line(report: dict, out: Path) -> dict:
     def brief(r: dict) -> dict:
         lat = r["serving"]["latency"]
         return {"build_passages_per_second": r["build"]["passages_per_second"],
+                "build_passages_per_cpu_second": r["build"]["passages_per_cpu_second"],
                 "build_peak_rss_bytes": r["build"]["peak_rss_bytes"], "index_bytes": r["index"]["total_bytes"],
                 "index_components_bytes": r["index"]["components"], "serving_rss_bytes": r["serving"]["rss_bytes"],
                 **{f"{m}_{p}": lat[m][f"{p}_ms"] for m in MODES for p in ("p50", "p95")},
                 **{f"{m}_cpu_{p}": r["serving"]["cpu_time"][m][f"{p}_ms"] for m in MODES for p in ("p50", "p95")},
                 "ann_recall_at_10": r["recall"]["recall_at_k"], "ann_recall_at_10_ties": r["recall"]["recall_at_k_ties"],
+                "ann_recall_at_10_calibration": (r["index"]["dense"].get("calibration") or {}).get("recall_at_10"),
                 "faiss_factory": r["index"]["dense"]["faiss_factory"], "nprobe": r["index"]["dense"].get("nprobe"),
                 "build_reused": r["build"]["reused"]}
 
