@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hopqa-installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python eval/benchmark.py
+
+# Synthetic 10k / 100k / 1M-passage corpora through `hopqa index build` (hashing encoder), serving and ANN recall
+bench-scale: $(STAMP)
+	$(BIN)/python eval/bench_scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
