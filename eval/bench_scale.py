@@ -612,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         r["targets"] = target_checks(r, args)
         results.append(r)
     sys.path.insert(0, str(ROOT))
-    from hopqa.evaluate import machine
+    from hopqa.provenance import machine
 
     at_target = [c for r in results for c in r["targets"] if c["applies"]]
     report = {
