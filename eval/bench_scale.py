@@ -7,7 +7,10 @@
 
 For each size N it
 1. generates a deterministic synthetic corpus (--seed): Wikipedia-like passages, 2-6 sentences of words drawn with
-   Zipfian frequencies from a fixed vocabulary (English function words first, then generated pseudo-words), titled by
+   Zipfian frequencies from a fixed vocabulary (English function words first, then generated pseudo-words), half of
+   each passage's content words from its title entity's topic (--topics, 500; each topic a Zipfian sub-vocabulary of
+   300 words, as an encyclopaedia's articles cluster by subject; --topics 0 draws every word from the whole
+   vocabulary, a stress case with no cluster structure at all), titled by
    entity-like names (people, places, organisations, works; about three passages per title) that the sentences of
    other passages mention, plus years. Written block by block as JSONL (never the whole corpus in memory), in a
    worker subprocess; the same seed and size give the same bytes;
@@ -48,7 +51,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WORK = ROOT / "eval" / "runs" / "scale"
 DEFAULT_OUT = ROOT / "eval" / "results" / "scale.json"
-GEN_VERSION = 1  # bump when the generator's output changes: cached corpora of another version are regenerated
+GEN_VERSION = 2  # bump when the generator's output changes: cached corpora of another version are regenerated
 RECORD_VERSION = 2  # bump when a build record's fields change: indexes with older records are rebuilt
 TARGET_SIZE = 1_000_000
 TARGETS = {"hybrid_p50_ms": 50.0, "hybrid_p95_ms": 150.0, "serving_rss_bytes": 2 * 10**9,
@@ -74,6 +77,8 @@ ORG_WORDS = ("Records", "University", "Company", "FC", "Party", "Institute", "Pr
 VOCAB_SIZE = 30_000  # generated content words, after the function words
 NAMES = 4_000  # capitalised name parts
 PASSAGES_PER_TITLE = 3
+TOPIC_WORDS = 300  # content words per topic
+TOPIC_SHARE = 0.5  # share of a passage's words drawn from its topic (the rest from the whole vocabulary)
 BLOCK = 5_000  # passages per generated block (each block its own seeded stream: the same bytes however it is read)
 QUESTION_FORMS = ("What {0} {1} did {T} {2}?", "Which {0} of {T} {1} {2}?", "Who {0} the {1} {2} in {T}?",
                   "When was {T} {0} {1}?", "Where is the {0} {1} of {T}?")
@@ -82,7 +87,7 @@ QUESTION_FORMS = ("What {0} {1} did {T} {2}?", "Which {0} of {T} {1} {2}?", "Who
 class Generator:
     """A synthetic corpus of n passages: the vocabulary, the names and the entities depend on (seed, n) only."""
 
-    def __init__(self, n: int, seed: int):
+    def __init__(self, n: int, seed: int, topics: int = 500):
         import numpy as np
 
         self.np, self.n, self.seed = np, n, seed
@@ -100,6 +105,13 @@ class Generator:
         self.part_b = erng.integers(0, NAMES, self.entities)
         self.part_w = erng.integers(0, len(PLACE_WORDS), self.entities)
         self.part_c = erng.integers(self.content_from, self.content_from + 3000, self.entities)
+        self.topics = topics
+        if topics:
+            trng = np.random.default_rng([seed, 2])
+            self.topic = trng.integers(0, topics, self.entities)
+            self.topic_vocab = trng.integers(self.content_from, len(self.vocab), (topics, TOPIC_WORDS))
+            tw = 1.0 / (np.arange(TOPIC_WORDS) + 2.7)
+            self.topic_cdf = np.cumsum(tw / tw.sum())
 
     def entity(self, e: int) -> str:
         a, b, k = self.names[self.part_a[e]], self.names[self.part_b[e]], self.kind[e]
@@ -124,11 +136,22 @@ class Generator:
         sents = rng.integers(2, 7, count)
         lens = rng.integers(6, 19, int(sents.sum()))
         ranks = np.minimum(np.searchsorted(self.cdf, rng.random(int(lens.sum()))), len(self.vocab) - 1)
+        if stream == 0:
+            ents = (start + np.arange(count)) // PASSAGES_PER_TITLE
+        else:
+            ents = rng.integers(0, self.entities, count)
+        if self.topics:
+            # Each word's passage, then its topic: TOPIC_SHARE of the words come from that topic's sub-vocabulary.
+            passage_of = np.repeat(np.repeat(np.arange(count), sents), lens)
+            topic_of = self.topic[ents[passage_of]]
+            pick = np.minimum(np.searchsorted(self.topic_cdf, rng.random(len(ranks))), TOPIC_WORDS - 1)
+            from_topic = rng.random(len(ranks)) < TOPIC_SHARE
+            ranks = np.where(from_topic, self.topic_vocab[topic_of, pick], ranks)
         words = self.vocab[ranks]
         out, w, s = [], 0, 0
         for i in range(count):
             row = start + i
-            e = row // PASSAGES_PER_TITLE if stream == 0 else int(rng.integers(self.entities))
+            e = int(ents[i])
             title = self.entity(e)
             parts = []
             for j in range(int(sents[i])):
@@ -183,9 +206,9 @@ def _pseudo_words(rng, count: int, avoid: set[str]) -> list[str]:
     return sorted(out, key=len)  # stable: frequent (low-rank) words are the short ones, as in natural language
 
 
-def write_corpus(n: int, seed: int, path: Path) -> dict:
+def write_corpus(n: int, seed: int, path: Path, topics: int = 500) -> dict:
     """Write the n-passage corpus of `seed` as JSONL (atomically), block by block. Returns its bytes and sha256."""
-    gen = Generator(n, seed)
+    gen = Generator(n, seed, topics)
     tmp = path.with_name(path.name + ".tmp")
     h, size = hashlib.sha256(), 0
     with tmp.open("wb") as fh:
@@ -198,8 +221,8 @@ def write_corpus(n: int, seed: int, path: Path) -> dict:
     return {"bytes": size, "sha256": h.hexdigest(), "passages": n, "entities": gen.entities}
 
 
-def write_queries(n: int, seed: int, count: int, warmup: int, path: Path) -> None:
-    gen = Generator(n, seed)
+def write_queries(n: int, seed: int, count: int, warmup: int, path: Path, topics: int = 500) -> None:
+    gen = Generator(n, seed, topics)
     data = {"queries": gen.queries(count, 1), "warmup": gen.queries(warmup, 2)}
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
@@ -323,11 +346,11 @@ def recall_worker(index: Path, queries: Path, out: Path, k: int) -> None:
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 
-def gen_worker(n: int, seed: int, corpus: Path, queries: Path, count: int, warmup: int) -> None:
+def gen_worker(n: int, seed: int, corpus: Path, queries: Path, count: int, warmup: int, topics: int) -> None:
     t = time.perf_counter()
-    info = write_corpus(n, seed, corpus)
+    info = write_corpus(n, seed, corpus, topics)
     info["seconds"] = round(time.perf_counter() - t, 3)
-    write_queries(n, seed, count, warmup, queries)
+    write_queries(n, seed, count, warmup, queries, topics)
     info["rss"] = _proc_status()
     sys.stdout.write(json.dumps(info) + "\n")
 
@@ -409,10 +432,10 @@ def slug(s: str) -> str:
 
 
 def prepare_corpus(n: int, args, work: Path) -> tuple[Path, Path, dict]:
-    corpus = work / f"corpus-{n}-s{args.seed}.jsonl"
-    queries = work / f"queries-{n}-s{args.seed}-q{args.queries}-w{args.warmup}.json"
+    corpus = work / f"corpus-{n}-s{args.seed}-t{args.topics}.jsonl"
+    queries = work / f"queries-{n}-s{args.seed}-t{args.topics}-q{args.queries}-w{args.warmup}.json"
     meta_path = corpus.with_name(corpus.name + ".meta.json")
-    params = {"generator_version": GEN_VERSION, "passages": n, "seed": args.seed}
+    params = {"generator_version": GEN_VERSION, "passages": n, "seed": args.seed, "topics": args.topics}
     meta = read_json(meta_path)
     fresh_ok = (not args.fresh and meta is not None and meta.get("params") == params and corpus.exists()
                 and corpus.stat().st_size == meta["corpus"]["bytes"] and queries.exists())
@@ -421,7 +444,8 @@ def prepare_corpus(n: int, args, work: Path) -> tuple[Path, Path, dict]:
         return corpus, queries, meta
     log(f"[{n}] corpus: generating {n:,} passages (seed {args.seed})")
     r = run_child(worker_cmd("gen", "--n", str(n), "--seed", str(args.seed), "--corpus", str(corpus), "--query-file",
-                             str(queries), "--queries", str(args.queries), "--warmup", str(args.warmup)),
+                             str(queries), "--queries", str(args.queries), "--warmup", str(args.warmup),
+                             "--topics", str(args.topics)),
                   work / f"gen-{n}", work)
     info = json.loads(r["stdout"].strip().splitlines()[-1])
     meta = {"params": params, "corpus": info, "generation": {k: v for k, v in r.items() if k != "stdout"}}
@@ -432,7 +456,7 @@ def prepare_corpus(n: int, args, work: Path) -> tuple[Path, Path, dict]:
 
 
 def build(n: int, args, work: Path, corpus: Path, meta: dict, commit: str) -> tuple[Path, dict]:
-    index = work / f"index-{n}-s{args.seed}-{slug(args.model)}-{slug(args.faiss)}"
+    index = work / f"index-{n}-s{args.seed}-t{args.topics}-{slug(args.model)}-{slug(args.faiss)}"
     record_path = index.with_name(index.name + ".build.json")
     rec = read_json(record_path)
     manifest = read_json(index / "manifest.json")
@@ -566,12 +590,13 @@ def worker_main(argv: list[str]) -> int:
     ap.add_argument("--query-file", type=Path)
     ap.add_argument("--queries", type=int)
     ap.add_argument("--warmup", type=int)
+    ap.add_argument("--topics", type=int, default=500)
     ap.add_argument("--index", type=Path)
     ap.add_argument("--result", type=Path)
     ap.add_argument("--k", type=int, default=10)
     a = ap.parse_args(argv)
     if a.worker == "gen":
-        gen_worker(a.n, a.seed, a.corpus, a.query_file, a.queries, a.warmup)
+        gen_worker(a.n, a.seed, a.corpus, a.query_file, a.queries, a.warmup, a.topics)
     elif a.worker == "serve":
         serve_worker(a.index, a.query_file, a.result, a.k)
     else:
@@ -592,6 +617,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--faiss", default="auto", help="`hopqa index build --faiss` (default %(default)s).")
     ap.add_argument("--batch-size", type=int, default=None, help="`hopqa index build --batch-size` (default: hopqa's).")
     ap.add_argument("--seed", type=int, default=0, help="Generator seed (default %(default)s).")
+    ap.add_argument("--topics", type=int, default=500,
+                    help="Topics of the generated corpus (default %(default)s; 0: no topic structure, a stress case).")
     ap.add_argument("--queries", type=int, default=200, help="Timed queries (default %(default)s).")
     ap.add_argument("--warmup", type=int, default=20, help="Separate warm-up queries before timing (default %(default)s).")
     ap.add_argument("--k", type=int, default=10, help="Passages per search and the recall@k cut-off (default %(default)s).")
@@ -622,6 +649,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {**machine(), "cpus_usable": len(os.sched_getaffinity(0)), "loadavg_before": load0,
                     "loadavg_after": loadavg()},
         "settings": {"encoder": args.encoder, "model": args.model, "faiss": args.faiss, "seed": args.seed,
+                     "topics": args.topics,
                      "queries": args.queries, "warmup": args.warmup, "k": args.k, "generator_version": GEN_VERSION,
                      "work": str(work)},
         "targets": {"at_passages": TARGET_SIZE, **TARGETS},
