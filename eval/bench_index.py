@@ -28,7 +28,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import resource
 import shlex
 import shutil
@@ -46,26 +45,6 @@ DEFAULT_OUT = ROOT / "eval" / "results" / "index_bench.json"
 # ------------------------------------------------------------------------------------------------ machine and provenance
 
 
-def cpu_model() -> str | None:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
-
-
-def ram_bytes() -> int | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
 def loadavg() -> list[float] | None:
     try:
         return [round(x, 2) for x in os.getloadavg()]
@@ -74,17 +53,14 @@ def loadavg() -> list[float] | None:
 
 
 def machine() -> dict:
+    """`hopqa.provenance.machine()` (platform, cpu, cores, ram_gib, python, as in every eval's run.json), plus what a
+    throughput figure also depends on: the CPUs this process may use and torch's thread count."""
     import torch
 
-    return {
-        "platform": platform.platform(),
-        "cpu_model": cpu_model(),
-        "cpus": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "ram_bytes": ram_bytes(),
-        "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
-    }
+    from hopqa.provenance import machine as provenance_machine
+
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {**provenance_machine(), "cores_usable": usable, "torch_threads": torch.get_num_threads()}
 
 
 def git_info() -> dict:
@@ -367,8 +343,8 @@ def markdown(r: dict) -> str:
          f"VmHWM polled from /proc: {cli['peak_rss_polled_vmhwm_bytes'] / mib:.0f} MiB)") if cli else "- CLI not measured",
         f"- index size on disk: {r['index_size_bytes'] / mib:.1f} MiB",
         f"- embeddings: max |raw - index| = {r['max_abs_diff_raw_vs_index_embeddings']:.2e}",
-        f"- machine: {m['cpu_model']}, {m['cpus']} cores ({m['cpus_usable']} usable, torch {m['torch_threads']} threads), "
-        f"{(m['ram_bytes'] or 0) / 1024 ** 3:.1f} GiB RAM, {m['platform']}; shared CPU, load average "
+        f"- machine: {m['cpu']}, {m['cores']} cores ({m['cores_usable']} usable, torch {m['torch_threads']} threads), "
+        f"{m['ram_gib'] or 0:.1f} GiB RAM, {m['platform']}; shared CPU, load average "
         f"{r['runs'][0]['loadavg_before']} at the first raw run",
         f"- command: `{r['command']}`",
     ]

@@ -6,6 +6,8 @@ as before `Answer.guess`), on the fit questions and on the held-out ones.
 
 Reads only the run's own traces.jsonl: the per-question scores there were computed by the official-rules scorer at
 eval time; a blanked prediction scores 0 EM / 0 F1 against any non-empty gold answer, as in the official evaluators.
+A record says whether its prediction is a guess (`guessed`, its source in `diagnostics.guess_source`); traces written
+before that field are read as before: a non-empty prediction of a question judged unanswerable.
 """
 from __future__ import annotations
 
@@ -14,18 +16,24 @@ import json
 from pathlib import Path
 
 
+def guessed(r: dict) -> bool:
+    """Whether the record's prediction is a best guess (answered although judged unanswerable)."""
+    if "guessed" in r:
+        return bool(r["guessed"])
+    return bool(not r["predicted_answerable"] and r["predicted_answer"])  # traces from before the field
+
+
 def table(run: Path, fit: int) -> dict:
     recs = [json.loads(x) for x in (run / "traces.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
     recs = [r for r in recs if r.get("pipeline", "multihop") == "multihop"]
-    out: dict = {"run": str(run), "n": len(recs), "fit": fit,
-                 "guessed": sum(1 for r in recs if not r["predicted_answerable"] and r["predicted_answer"])}
+    out: dict = {"run": str(run), "n": len(recs), "fit": fit, "guessed": sum(1 for r in recs if guessed(r))}
     slices = {"all": recs, f"1-{fit}": [r for r in recs if r["position"] < fit],
               f"{fit + 1}-": [r for r in recs if r["position"] >= fit]}
     for name, rs in slices.items():
         if not rs:
             continue
         n = len(rs)
-        kept = [r for r in rs if r["predicted_answerable"] or not r["predicted_answer"]]
+        kept = [r for r in rs if not guessed(r)]
         out[name] = {
             "n": n,
             "with_guess": {"em": sum(r["answer_em"] for r in rs) / n, "f1": sum(r["answer_f1"] for r in rs) / n},

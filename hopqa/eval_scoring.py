@@ -115,12 +115,17 @@ def score_record(item: EvalItem, answer, latency: float, pipeline: str) -> dict[
         "predicted_answer": answer.answer if answer.answerable else (answer.guess or ""),
         "predicted_support_idxs": support,
         "predicted_answerable": bool(answer.answerable),
+        # a guess: answered although judged unanswerable (`hopqa.fsm.best_guess`; its source in the diagnostics)
+        "guessed": bool(not answer.answerable and answer.guess),
         "confidence": round(float(answer.confidence), 4),
         "ranking": ranking,
         "evidence": [h.id for h in answer.evidence],
         "sub_questions": answer.sub_questions,
         "transitions": [t.to_dict() for t in answer.transitions],
         "usage": answer.usage,
+        # why the policy went where it went (`hopqa.fsm.PolicyState.diagnostics`): the readers' candidates with their
+        # scores, the verifier's verdicts, the judge's confidence, the guess's source; no gold field
+        "diagnostics": dict(answer.diagnostics),
         "latency": round(latency, 5),
         "gold_answerable": g.answerable,
     }

@@ -100,18 +100,23 @@ class PolicyState:
     # REVISE_SEARCH
     unsupported_steps: list[int] = field(default_factory=list)  # sub-questions given up (1-based)
     step_confidence: dict[int, float] = field(default_factory=dict)  # accepted sub-answers' confidence
-    lm_sub_answers: list[int] = field(default_factory=list)  # steps (0-based) whose sub-answer the model read
+    lm_sub_answers: list[int] = field(default_factory=list)  # steps (1-based) whose sub-answer the model read
     verification: list[dict[str, Any]] = field(default_factory=list)  # the rule verifier's verdicts
     step_verification: dict[int, str] = field(default_factory=dict)  # how the LLM's sub-answer was accepted
     free_answers: list[dict[str, Any]] = field(default_factory=list)  # decomposition-free answers (LLM policy)
     # comparison / yes-no questions
     compared_years: dict[str, int | None] | None = None
     yes_no_each: dict[str, str] | None = None
+    # the rule reader's ranked candidates ({text, score, passage_id, fact_index, cue}, best first, `Candidate.to_dict`):
+    step_candidates: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # per step (1-based), last reading
+    answer_candidates: list[dict[str, Any]] = field(default_factory=list)  # ANSWER's reading of the whole question
     # JUDGE / ANSWER
     judge_confidence: float | None = None
     judge_reason: str | None = None
     answer_reader: str | None = None
     answer_reason: str | None = None
+    # UNANSWERABLE: where the best guess came from (`best_guess`): "policy", "last_sub_answer" or "reader"
+    guess_source: str | None = None
     notes: list[str] = field(default_factory=list)  # the LLM policy's per-state notes (bad replies, retries)
     # transient, never in the trace: SEARCH's proposal for REVISE_SEARCH, the last unparseable reply per state
     proposal: dict[str, Any] | None = None
@@ -207,19 +212,25 @@ def best_guess(ctx: Context) -> str | None:
     """An unanswerable question's best guess, the same for every policy: the policy's own (`ctx.guess`), else the
     chain's last sub-answer (kept although a link was not verified), else the rule reader's top span over the kept
     facts (not an intermediate answer). None when `[reader] guess` is off or nothing was read."""
+    guess, source = _best_guess(ctx)
+    ctx.policy_state.guess_source = source if guess else None
+    return guess
+
+
+def _best_guess(ctx: Context) -> tuple[str | None, str]:
     if not ctx.config.reader.guess:
-        return None
+        return None, ""
     if ctx.guess:
-        return ctx.guess
+        return ctx.guess, "policy"
     last = len(ctx.sub_questions)
     if ctx.decomposed and ctx.sub_answers.get(last):
-        return ctx.sub_answers[last]
+        return ctx.sub_answers[last], "last_sub_answer"
     if not ctx.facts:
-        return None
+        return None, ""
     from .reader import read
 
     res = read(ctx.question, ctx.facts, config=ctx.config.reader, exclude=list(ctx.sub_answers.values()))
-    return res.candidates[0].text if res.candidates else None
+    return (res.candidates[0].text if res.candidates else None), "reader"
 
 
 class Policy(Protocol):
@@ -267,6 +278,7 @@ def run(question: str, policy: Policy, ctx: Context, runner: HopRunner, max_step
     else:
         raise MachineError(f"the machine did not finish within {max_steps} steps")
     ranking = ctx.ranking()
+    guess = None if ctx.answerable else best_guess(ctx)  # before the diagnostics: it records its source there
     return Answer(
         question=question,
         answer=ctx.answer if ctx.answerable else "unanswerable",
@@ -280,6 +292,6 @@ def run(question: str, policy: Policy, ctx: Context, runner: HopRunner, max_step
         question_type=ctx.question_type,
         timings={"total_seconds": time.perf_counter() - t0, "retrieval_seconds": sum(h.seconds for h in ctx.hops)},
         usage=policy.usage(),
-        guess=None if ctx.answerable else best_guess(ctx),
+        guess=guess,
         diagnostics=ctx.policy_state.diagnostics(),
     )

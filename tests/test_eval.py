@@ -7,6 +7,7 @@ Everything runs on the deterministic `hash:256` test encoder; the dataset index 
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import struct
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from hopqa.fsm import PolicyState
 from hopqa_cli.main import app
 
 MUSIQUE = Path(__file__).resolve().parents[1].parent / "shared/data/musique/musique_ans_dev_100.jsonl"
@@ -156,6 +158,8 @@ def test_compare_output_dir_and_oracle(index_dir, tmp_path):
     by_pos = {t["position"]: t for t in traces if t["pipeline"] == "multihop"}
     for i, p in enumerate(json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()):
         assert p["predicted_answer"] == by_pos[i]["predicted_answer"]
+    check_trace_diagnostics(traces)
+    assert guess_ablation().table(out, 2)["guessed"] == sum(t["guessed"] for t in by_pos.values())
 
     # --- metrics.json, report.md, plots, run.json: every one records dataset, setting, git commit and machine
     on_disk = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
@@ -175,6 +179,47 @@ def test_compare_output_dir_and_oracle(index_dir, tmp_path):
     assert run["identity"]["dataset"] == str(MUSIQUE) and run["identity"]["setting"] == "open"
     assert run["git_commit"] and run["machine"]["cores"]
     assert run["identity"]["pipelines"] == [*PIPELINES, ORACLE]
+
+
+def check_trace_diagnostics(traces: list[dict]) -> None:
+    """Every trace record says whether its prediction is a best guess and carries the policy's diagnostics (the
+    readers' candidates, the verifier's verdicts, the guess's source), which hold no gold field."""
+    for t in traces:
+        assert type(t["guessed"]) is bool and isinstance(t["diagnostics"], dict)
+        assert t["guessed"] == (not t["predicted_answerable"] and t["predicted_answer"] != "")
+        assert ("guess_source" in t["diagnostics"]) == t["guessed"]
+        if t["guessed"]:
+            assert t["diagnostics"]["guess_source"] in ("policy", "last_sub_answer", "reader")
+        for steps in t["diagnostics"].get("step_candidates", {}).values():
+            assert all(set(c) == {"text", "score", "passage_id", "fact_index", "cue"} for c in steps)
+        # the policy's own state only (the honesty rule: gold fields stay in the scorer, tests/test_ask.py)
+        assert set(t["diagnostics"]) <= {f.name for f in dataclasses.fields(PolicyState)}
+
+
+def guess_ablation():
+    """eval/guess_ablation.py, imported from its path (eval/ is not a package)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "eval" / "guess_ablation.py"
+    spec = importlib.util.spec_from_file_location("guess_ablation", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_guess_ablation_reads_the_guessed_field_and_older_traces(tmp_path):
+    """A record's `guessed` decides; a record from before the field is a guess when judged unanswerable with a
+    non-empty prediction."""
+    rec = {"pipeline": "multihop", "answer_em": 1.0, "answer_f1": 1.0}
+    rows = [{**rec, "position": 0, "predicted_answerable": False, "predicted_answer": "Ondria", "guessed": True},
+            {**rec, "position": 1, "predicted_answerable": True, "predicted_answer": "Pellish", "guessed": False},
+            {**rec, "position": 2, "predicted_answerable": False, "predicted_answer": "Corvelle"},  # older trace
+            {**rec, "position": 3, "predicted_answerable": False, "predicted_answer": "", "answer_em": 0.0,
+             "answer_f1": 0.0}]
+    (tmp_path / "traces.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    t = guess_ablation().table(tmp_path, 2)
+    assert t["guessed"] == 2
+    assert t["all"]["with_guess"]["em"] == 0.75 and t["all"]["without_guess"]["em"] == 0.25
 
 
 @needs_musique

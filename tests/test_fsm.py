@@ -460,3 +460,34 @@ def test_unanswerable_questions_keep_a_best_guess_apart_from_the_answer(toy_inde
     assert not off.answerable and off.guess is None
     answered = asker(toy_index).ask(QUESTIONS[0][0])
     assert answered.answerable and answered.guess is None
+    # the trace says where the guess came from and what the rule reader read at each step (candidates best first)
+    d = a.diagnostics
+    assert d["guess_source"] == "last_sub_answer" and d["unsupported_steps"] == [2]
+    assert set(d["step_candidates"]) == {"1", "2"} and d["step_candidates"]["2"][0]["text"] == a.guess
+    for cands in d["step_candidates"].values():
+        assert [set(c) for c in cands] == [{"text", "score", "passage_id", "fact_index", "cue"}] * len(cands)
+        assert [c["score"] for c in cands] == sorted((c["score"] for c in cands), reverse=True)
+    assert "guess_source" not in answered.diagnostics and "guess_source" not in off.diagnostics
+    json.dumps(a.to_dict())  # the diagnostics stay JSON
+
+
+def test_best_guess_records_its_source():
+    """`best_guess`: the policy's own guess, else the chain's last sub-answer, else the rule reader's top span over the
+    kept facts; the source lands in the policy state (and so in the trace); nothing read, no guess and no source."""
+    from hopqa.fsm import best_guess
+
+    def ctx(**kw) -> Context:
+        c = Context("Where was Bram Tulliver born?", Config())
+        for k, v in kw.items():
+            setattr(c, k, v)
+        return c
+
+    facts = [Fact("Bram Tulliver was born in Ondria in 1890.", "t01", "Bram Tulliver", 1.0)]
+    own = ctx(guess="Pellish", facts=facts)
+    assert best_guess(own) == "Pellish" and own.policy_state.guess_source == "policy"
+    chain = ctx(sub_questions=["a?", "b #1?"], sub_answers={1: "X", 2: "Corvelle"}, facts=facts)
+    assert best_guess(chain) == "Corvelle" and chain.policy_state.guess_source == "last_sub_answer"
+    reader = ctx(facts=facts)
+    assert best_guess(reader) == "Ondria" and reader.policy_state.diagnostics()["guess_source"] == "reader"
+    nothing = ctx()
+    assert best_guess(nothing) is None and "guess_source" not in nothing.policy_state.diagnostics()

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ModelError
+from ..provenance import file_sha256
 
 GGUF_MAGIC = b"GGUF"
 
@@ -128,14 +129,6 @@ def _part_paths(model: EmbeddedModel = EMBEDDED) -> list[Path]:
     return out
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 24), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _stamp(path: Path) -> Path:
     return path.with_name(path.name + ".verified.json")
 
@@ -166,7 +159,7 @@ def assemble_embedded(model: EmbeddedModel = EMBEDDED, target_dir: Path | None =
     path = target_dir / model.filename
     if _verified(path, model):
         return path
-    if path.exists() and path.stat().st_size == model.size and _sha256(path) == model.sha256:
+    if path.exists() and path.stat().st_size == model.size and file_sha256(path) == model.sha256:
         _write_stamp(path, model)
         return path
     parts = _part_paths(model)

@@ -229,6 +229,7 @@ class LocalPolicy:
         facts = hop.facts or ctx.facts
         exclude = list(ctx.sub_answers.values())
         res = self._read(ctx, sub_q, facts, exclude)
+        ctx.policy_state.step_candidates[ctx.step + 1] = [c.to_dict() for c in res.candidates]
         subjects, described = self._subjects(ctx), self._described(ctx)
         lm_first = self.lm is not None and ctx.config.reader.order == "lm_first"
         if lm_first and self._accept_lm(ctx, hop, sub_q, facts, exclude):
@@ -358,6 +359,7 @@ class LocalPolicy:
             return "answered"
         # The answer of the whole question is not an intermediate (bridge) answer.
         res = self._read(ctx, ctx.question, ctx.facts, list(ctx.sub_answers.values()))
+        ctx.policy_state.answer_candidates = [c.to_dict() for c in res.candidates]
         ctx.answer, ctx.confidence, ctx.answer_support = res.text, res.confidence, list(res.passage_ids)
         ctx.answerable = bool(res.answerable and res.confidence >= ctx.config.reader.threshold)
         if not ctx.answerable and self.lm is not None and ctx.config.reader.order != "lm_first":
