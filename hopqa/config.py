@@ -27,6 +27,9 @@ class IndexConfig:
     faiss_factory: str = "auto"
     ann_threshold: int = 100_000  # passages: the size from which "auto" builds an approximate index
     ann_recall: float = 0.95  # recall@10 against exact search that an approximate index's nprobe is calibrated for
+    # an approximate index returns ann_rerank x k candidates, rescored with the exact stored vectors (embeddings.npy,
+    # memory-mapped; hopqa/dense.py Rescored); 0 keeps the approximate scores
+    ann_rerank: int = 4
     batch_size: int = 64
     chunk_size: int = 2048  # passages encoded per resumable chunk
     max_words: int = 120  # folder input: passage length bound (words)

@@ -24,7 +24,7 @@ import numpy as np
 from .config import IndexConfig, index_root
 from .corpus import Corpus, CorpusSource, read_corpus
 from .dense import (build_dense, calibrate, check_factory, check_memory, choose_factory, memory_estimate, read_dense,
-                    span_texts, write_dense)
+                    searcher, span_texts, write_dense)
 from .encoders import Encoder, canonical_model_name, load_encoder, preload_encoder
 from .errors import IndexError_, IndexFormatError, InputError, ModelError
 from .lm.model import mem_available
@@ -290,7 +290,7 @@ def build_index(sources: Sequence[CorpusSource] | Corpus, path: str | Path, *, c
                                                 dest=_new_embeddings(out, n, enc.dim))
     del texts
     faiss_index, params = build_dense(factory, vectors, target=config.ann_recall,
-                                      spans=_span_encoder(enc, corpus.passages))
+                                      spans=_span_encoder(enc, corpus.passages), rerank=config.ann_rerank)
     bm25 = build_bm25(corpus.passages)
     seconds = time.perf_counter() - t0
     manifest = _manifest(passages=n, fingerprint=fingerprint, model=model, dim=enc.dim,
@@ -345,7 +345,8 @@ def add_to_index(path: str | Path, sources: Sequence[CorpusSource], *, progress:
     faiss_index = read_dense(final / DENSE, dense, mmap=False)  # keeps a trained index's training; new vectors added
     if len(new.passages):
         faiss_index.add(np.ascontiguousarray(vectors[n_old:]))
-        dense.update(calibrate(faiss_index, vectors, cfg.ann_recall, spans=_span_encoder(enc, all_passages)))
+        dense.update(calibrate(faiss_index, vectors, cfg.ann_recall, spans=_span_encoder(enc, all_passages),
+                               rerank=int(dense.get("rerank", 0))))
     seconds = time.perf_counter() - t0
     manifest = _manifest(passages=len(all_passages), fingerprint=fingerprint, model=m["encoder"]["name"], dim=enc.dim,
                          dense=dense, config=cfg, sources=m.get("sources", []) + new.sources,
@@ -414,6 +415,7 @@ def open_index(name_or_path: str | Path, *, model: str | None = None, root: str 
                 passages.append(Passage(d["id"], d.get("title", ""), d["text"]))
         emb = np.load(path / EMBEDDINGS, mmap_mode="r" if mmap else None, allow_pickle=False)
         dense = read_dense(path / DENSE, m["dense"], mmap=mmap)  # memory-mapped where FAISS can; nprobe as calibrated
+        dense = searcher(dense, emb, int(m["dense"].get("rerank", 0)))  # approximate candidates rescored exactly
         bm25 = bm25s.BM25.load(str(path / BM25_DIR), mmap=mmap, allow_pickle=False, load_corpus=False)
         qmap = json.loads((path / QUESTION_MAP).read_text(encoding="utf-8")) if (path / QUESTION_MAP).exists() else {}
     except (OSError, ValueError, KeyError, RuntimeError) as e:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import hopqa.index as I
 from hopqa.config import IndexConfig
 from hopqa.corpus import CorpusSource
-from hopqa.dense import (SPAN_WORDS, build_dense, calibrate, calibration_rows, exact_topk, read_dense,
+from hopqa.dense import (SPAN_WORDS, Rescored, build_dense, calibrate, calibration_rows, exact_topk, read_dense,
                          recall_without_source, span_rows, span_texts)
 from hopqa.encoders import HashingEncoder
 from hopqa.errors import InputError
@@ -77,8 +77,11 @@ def test_auto_is_flat_below_the_threshold_and_ivf_above(tmp_home, corpus):
     assert cal["recall_at_10"] == min(v["recall_at_10"] for v in cal["by_kind"].values()) >= 0.95
     below = build_cli(corpus, "below", small_config(tmp_home, ann_threshold=N + 1))["dense"]
     assert below == {"faiss_factory": "Flat", "metric": "inner_product", "requested": "auto"}
+    assert above["rerank"] == 4 and "rerank" not in below  # approximate candidates rescored exactly; Flat is exact
     ix = open_index("above")
-    assert faiss.extract_index_ivf(ix.dense).nprobe == above["nprobe"]  # applied on open
+    assert isinstance(ix.dense, Rescored) and ix.dense.factor == 4
+    assert faiss.extract_index_ivf(ix.dense.index).nprobe == above["nprobe"]  # applied on open
+    assert not isinstance(open_index("below").dense, Rescored)
 
 
 @pytest.mark.parametrize("flag, kind, param", [("Flat", "Flat", None), ("HNSW16", "HNSW16", "efSearch"),
@@ -122,7 +125,7 @@ def test_calibration_reaches_the_requested_recall_on_both_kinds_of_query():
     enc = HashingEncoder(256)
     vectors = enc.encode(texts)
     spans = lambda rows: enc.encode(span_texts([texts[int(r)] for r in rows]))  # noqa: E731
-    index, params = build_dense("IVF64,SQ8", vectors, spans=spans)
+    index, params = build_dense("IVF64,SQ8", vectors, spans=spans, rerank=0)  # the raw index (rescoring: below)
     cal = params["calibration"]
     assert cal["recall_at_10"] >= 0.95 and all(v["recall_at_10"] >= 0.95 for v in cal["by_kind"].values())
     rows = calibration_rows(len(vectors))
@@ -139,6 +142,31 @@ def test_calibration_reaches_the_requested_recall_on_both_kinds_of_query():
         assert worst < 0.95
     # a query's own row would always count: it is the exact top-1 of its own vector
     assert all(r in t for r, t in zip(rows, exact_topk(vectors, vectors[rows], 1)))
+
+
+def test_rescored_search_returns_exact_scores_and_lifts_recall_above_the_codes():
+    texts = [f"{d['title']}. {d['text']}" for d in synthetic_docs(2600, seed=3)]
+    vectors = HashingEncoder(256).encode(texts)
+    index, _ = build_dense("IVF64,SQ8", vectors, rerank=0)
+    faiss.extract_index_ivf(index).nprobe = 64  # every list: what is left of the error is SQ8's
+    rows = calibration_rows(len(vectors))
+    q = vectors[rows]
+    raw = recall_without_source(index, vectors, q, rows, 10)[0]
+    rescored = Rescored(index, vectors, 4)
+    scores, found = rescored.search(q, 10)
+    assert found.shape == (200, 10) and (found >= 0).all()
+    np.testing.assert_allclose(scores, np.einsum("qkd,qd->qk", vectors[found], q), rtol=1e-5, atol=1e-6)
+    assert (np.diff(scores, axis=1) <= 1e-7).all()  # best first, as faiss.Index.search
+    fixed = recall_without_source(rescored, vectors, q, rows, 10)[0]
+    assert fixed >= raw and fixed >= 0.99  # at full nprobe, rescored = exact up to score ties
+    # calibration measures the rescored search, so it needs no larger nprobe than the raw one
+    assert build_dense("IVF64,SQ8", vectors, rerank=4)[1]["nprobe"] <= build_dense("IVF64,SQ8", vectors, rerank=0)[1]["nprobe"]
+
+
+def test_ann_rerank_zero_keeps_the_approximate_scores(tmp_home, corpus):
+    d = build_cli(corpus, "norerank", small_config(tmp_home, ann_threshold=THRESHOLD, ann_rerank=0))["dense"]
+    assert d["faiss_factory"] == "IVF80,SQ8" and "rerank" not in d
+    assert not isinstance(open_index("norerank").dense, Rescored)
 
 
 def test_span_texts_are_short_seeded_runs_of_words():
@@ -227,4 +255,4 @@ def test_add_to_an_ivf_index_recalibrates(tmp_home, write_corpus):
     after = ix.manifest["dense"]
     assert after["faiss_factory"] == before["faiss_factory"] == "IVF80,SQ8"  # the trained index is kept
     assert ix.dense.ntotal == len(ix.passages) == N + 100 and after["calibration"]["recall_at_10"] >= 0.95
-    assert faiss.extract_index_ivf(ix.dense).nprobe == after["nprobe"]
+    assert faiss.extract_index_ivf(ix.dense.index).nprobe == after["nprobe"] and after["rerank"] == 4
