@@ -10,8 +10,8 @@ from .config import Config, load_config
 from .errors import InputError
 from .fsm import Context, Policy, run
 from .hops import Condenser, HopRunner, Retriever
-from .index import HybridIndex, Mode, open_index
-from .types import Answer, Hit
+from .index import HybridIndex, open_index
+from .types import Answer
 
 
 def make_policy(name: str, config: Config, reader: Any = None) -> Policy:
@@ -81,14 +81,6 @@ class Asker:
                          "index": str(self.index.path), "model": self.index.model,
                          "retrieval": self.config.to_dict()["retrieval"], "hops": self.config.to_dict()["hops"]}
         return answer
-
-    def single_shot(self, question: str, mode: Mode = "hybrid", k: int | None = None,
-                    allowed: Sequence[str] | np.ndarray | None = None) -> list[Hit]:
-        """A single-shot baseline ranking (BM25, dense or hybrid) with the same retrieval settings."""
-        rows = None
-        if allowed is not None:
-            rows = allowed if isinstance(allowed, np.ndarray) else self.index.rows_of(allowed)
-        return Retriever(self.index, self.config.retrieval, rows, mode).search(question, k or self.config.hops.final_k)
 
 
 def ask(question: str, index: str | HybridIndex, *, config: Config | None = None, policy: str = "local") -> Answer:

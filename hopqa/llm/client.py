@@ -117,10 +117,6 @@ class ChatClient:
         return out
 
     @property
-    def json_mode_supported(self) -> bool:
-        return self._json_mode_ok
-
-    @property
     def thread_usage(self) -> dict[str, Any]:
         """The same counters as `usage`, for the calls made by the current thread only (exact per-question usage
         when worker threads share one client)."""
