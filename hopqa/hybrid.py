@@ -51,11 +51,12 @@ def build_bm25(passages: Sequence[Passage]):
 class HybridIndex:
     """An opened index: passages, their vectors (FAISS + the raw float32 matrix), BM25, and search."""
 
-    def __init__(self, path: Path, manifest: dict, passages: list[Passage], embeddings: np.ndarray, dense, bm25,
+    def __init__(self, path: Path, manifest: dict, passages: Sequence[Passage], embeddings: np.ndarray, dense, bm25,
                  question_map: dict[str, list[str]], encoder: Encoder | None = None):
         self.path, self.manifest, self.passages = path, manifest, passages
         self.embeddings, self.dense, self.bm25, self.question_map = embeddings, dense, bm25, question_map
-        self.row = {p.id: i for i, p in enumerate(passages)}
+        ids = passages.ids if hasattr(passages, "ids") else [p.id for p in passages]  # PassageStore keeps them
+        self.row = {pid: i for i, pid in enumerate(ids)}
         self._encoder = encoder
         self._qcache: dict[str, np.ndarray] = {}
 

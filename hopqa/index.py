@@ -30,6 +30,7 @@ from .errors import IndexError_, IndexFormatError, InputError, ModelError
 from .lm.model import mem_available
 from .hybrid import (BM25_STEMMER, BM25_STOPWORDS, HybridIndex, Mode, bm25_text, bm25_tokenize, build_bm25, fuse,
                      rebuild_hint)
+from .passages import PassageStore
 from .types import Passage
 
 FORMAT = "hopqa-index"
@@ -408,11 +409,11 @@ def open_index(name_or_path: str | Path, *, model: str | None = None, root: str 
     if encoder is not None and canonical_model_name(encoder.name) != m["encoder"]["name"]:
         raise ModelError(f"index {path} was built with model '{m['encoder']['name']}', not '{encoder.name}'")
     try:
-        passages = []
-        with (path / PASSAGES).open(encoding="utf-8") as fh:
-            for line in fh:
-                d = json.loads(line)
-                passages.append(Passage(d["id"], d.get("title", ""), d["text"]))
+        if mmap:  # offsets and ids only; a passage is read from the file when a hit needs it
+            passages: Sequence[Passage] = PassageStore(path / PASSAGES)
+        else:
+            with (path / PASSAGES).open(encoding="utf-8") as fh:
+                passages = [Passage(d["id"], d.get("title", ""), d["text"]) for d in map(json.loads, fh)]
         emb = np.load(path / EMBEDDINGS, mmap_mode="r" if mmap else None, allow_pickle=False)
         dense = read_dense(path / DENSE, m["dense"], mmap=mmap)  # memory-mapped where FAISS can; nprobe as calibrated
         dense = searcher(dense, emb, int(m["dense"].get("rerank", 0)))  # approximate candidates rescored exactly
