@@ -20,6 +20,7 @@ from hopqa.config import Config, HopConfig, IndexConfig, LLMConfig
 from hopqa.corpus import CorpusSource
 from hopqa.errors import LLMError
 from hopqa.fsm import TRANSITIONS
+from hopqa.hops import Retriever
 from hopqa.index import build_index, open_index
 from hopqa.llm.client import ChatClient
 from hopqa.policy.llm import MAX_TOKENS, SEARCH_PASSAGES, LLMPolicy, check_decomposition, reply_schema
@@ -651,7 +652,7 @@ def test_max_hops_1_is_single_shot_hybrid_ranking(index):
     with FakeLLMServer(fallback=brain) as srv:
         a = asker(index, config(srv.url, {"max_hops": 1, "final_k": 5}))
         answer = a.ask(Q1)
-        baseline = a.single_shot(Q1, "hybrid")
+        baseline = Retriever(a.index, a.config.retrieval, None, "hybrid").search(Q1, 5)  # plain hybrid search
     assert flow(answer) == ["DECOMPOSE -no_decomposition-> SEARCH", "SEARCH -retrieved-> REVISE_SEARCH",
                             "REVISE_SEARCH -accepted-> JUDGE", "JUDGE -sufficient-> ANSWER",
                             "ANSWER -answered-> DONE"]

@@ -117,6 +117,11 @@ class ChatClient:
         return out
 
     @property
+    def json_mode_supported(self) -> bool:
+        """False once the endpoint refused `response_format` (the client then asks for JSON in the prompt only)."""
+        return self._json_mode_ok
+
+    @property
     def thread_usage(self) -> dict[str, Any]:
         """The same counters as `usage`, for the calls made by the current thread only (exact per-question usage
         when worker threads share one client)."""
