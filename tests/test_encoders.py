@@ -149,3 +149,17 @@ def test_index_refuses_another_encoder(tmp_home, write_corpus):
             open_index(path, model=other)
     with pytest.raises(ModelError, match="not 'hash:384'"):
         open_index(path, encoder=HashingEncoder(384))
+
+
+def test_an_unwritable_models_dir_is_one_line_naming_it(tmp_path):
+    from hopqa.encoders.st import work_dir
+    from hopqa.errors import ModelError
+
+    blocker = tmp_path / "models"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    with pytest.raises(ModelError) as e:
+        work_dir(blocker, ".static-", "the static encoder")
+    msg = str(e.value)
+    assert "\n" not in msg and str(blocker) in msg and "HOPQA_MODELS_DIR" in msg
+    made = work_dir(tmp_path / "ok", ".static-", "the static encoder")
+    assert made.is_dir() and made.parent == tmp_path / "ok" and made.name.startswith(".static-")

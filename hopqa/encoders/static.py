@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -32,7 +31,7 @@ def _need_model2vec(name: str):
 
 def distill_static_minilm(target_dir: Path | None = None) -> Path:
     """The model2vec folder distilled from the default MiniLM, built on first use (about 2 minutes on one core)."""
-    from .st import default_model_path, models_dir, quiet_transformers
+    from .st import default_model_path, models_dir, quiet_transformers, work_dir
 
     root = target_dir or models_dir()
     final = root / STATIC_MINILM_DIR
@@ -43,12 +42,7 @@ def distill_static_minilm(target_dir: Path | None = None) -> Path:
     except ImportError as e:
         raise ModelError(f"building encoder 'static:minilm' needs model2vec's distillation (model2vec, skeletoken, "
                          f"torch): pip install 'hopqa[static]' ({e})") from None
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".static-", dir=root))
-    except OSError as e:
-        raise ModelError(f"cannot write the static encoder to {root}: {e.strerror or e} "
-                         "(set HOPQA_MODELS_DIR to a writable folder)") from None
+    work = work_dir(root, ".static-", "the static encoder")
     print(f"hopqa: distilling static:minilm from {DEFAULT_MODEL} once into {final} (about 2 minutes on one core)",
           file=sys.stderr, flush=True)
     try:  # model2vec draws its own token progress bar on stderr: the one place a library bar is kept (a one-off step)
