@@ -23,8 +23,11 @@ __all__ = ["PassageStore"]
 class PassageStore(Sequence[Passage]):
     def __init__(self, path: Path):
         self.path = Path(path)
+        # Opened once, before the scan: offsets and reads refer to the same file even if a rebuild or `hopqa index
+        # add` swaps a new folder in meanwhile (as the memory-mapped arrays do).
+        self._fd: int | None = os.open(self.path, os.O_RDONLY)
         starts, ids, pos = [], [], 0
-        with self.path.open("rb") as fh:
+        with open(os.dup(self._fd), "rb") as fh:
             for line in fh:
                 if line.strip():
                     starts.append(pos)
@@ -33,7 +36,6 @@ class PassageStore(Sequence[Passage]):
         self._start = np.asarray(starts, dtype=np.int64)
         self._end = np.append(self._start[1:], pos) if len(starts) else np.zeros(0, np.int64)
         self.ids: list[str] = ids
-        self._fd: int | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -59,7 +61,10 @@ class PassageStore(Sequence[Passage]):
         return Passage(d["id"], d.get("title", ""), d["text"])
 
     def __iter__(self) -> Iterator[Passage]:
-        with self.path.open("rb") as fh:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        with open(os.dup(self._fd), "rb") as fh:
+            fh.seek(0)
             for line in fh:
                 if line.strip():
                     d = json.loads(line)

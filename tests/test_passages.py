@@ -44,3 +44,10 @@ def test_open_index_serves_passages_from_the_store(tmp_path):
     assert isinstance(lazy.passages, PassageStore) and isinstance(eager.passages, list)
     assert list(lazy.passages) == eager.passages == ROWS and lazy.row == eager.row
     assert lazy.hit(4, 1.0) == eager.hit(4, 1.0)
+
+
+def test_store_keeps_reading_the_file_it_scanned_when_a_new_one_is_swapped_in(store, tmp_path):
+    fresh = tmp_path / "new.jsonl"
+    fresh.write_text(json.dumps({"id": "other", "title": "", "text": "replaced"}) + "\n", encoding="utf-8")
+    fresh.replace(store.path)  # what a rebuild's folder swap does to an open index's files
+    assert store[5] == ROWS[5] and list(store) == ROWS
