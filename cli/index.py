@@ -112,7 +112,7 @@ def info(
             t.add_row(k, str(d.get(k)))
         t.add_row("encoder", f"{d['encoder']['name']} ({d['encoder']['dim']}-d, normalised)")
         dn, mem = d["dense"], d["memory"]
-        search = ", ".join(f"{k}={dn[k]}" for k in ("nprobe", "efSearch") if k in dn)
+        search = ", ".join(f"{k}={dn[k]}" for k in ("nprobe", "efSearch", "rerank") if k in dn)
         cal = dn.get("calibration")
         t.add_row("dense", f"FAISS {dn['faiss_factory']} (inner product"
                   + (f", {search}" if search else "")

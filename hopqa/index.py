@@ -441,11 +441,12 @@ def memory_info(path: Path, m: dict) -> dict:
     n, dim = m["passages"], m["encoder"]["dim"]
     mapped = sum(f.stat().st_size for f in [path / EMBEDDINGS, *(path / BM25_DIR).glob("*.npy")] if f.exists())
     dense = memory_estimate(m["dense"]["faiss_factory"], n, dim)
-    passages = 2 * (path / PASSAGES).stat().st_size + 200 * n  # Python strings and objects, and the id -> row map
+    passages = 250 * n  # PassageStore: byte offsets, the ids and the id -> row map (texts are read on demand)
     return {"dense_index_bytes": dense, "passages_bytes": passages, "mapped_bytes": mapped,
             "resident_bytes": (dense or 0) + passages,
             "note": "the dense index is memory-mapped from dense.faiss where FAISS supports it; embeddings.npy and the "
-                    "BM25 arrays are memory-mapped: resident only as far as searches touch them"}
+                    "BM25 arrays are memory-mapped: resident only as far as searches touch them; passage texts are "
+                    "read from passages.jsonl when a hit needs them"}
 
 
 def list_indexes(root: str | Path | None = None) -> list[dict]:

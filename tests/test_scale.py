@@ -213,6 +213,7 @@ def test_cli_info_shows_type_memory_and_disk(tmp_home, corpus):
     assert r.exit_code == 0, r.output
     text = " ".join(r.stdout.split())
     assert "FAISS IVF80,SQ8" in text and "nprobe=" in text and "chosen by auto" in text
+    assert "rerank=4" in text
     assert "vs exact on 400 calibration queries" in text
     assert "resident" in text and "memory-mapped" in text
     assert any(line.split()[:1] == ["disk"] for line in r.stdout.splitlines())
