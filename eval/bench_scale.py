@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Scale benchmark (issue 12 part 4): synthetic corpora of 10k, 100k and 1M passages through the real `hopqa index build`.
 
-    python eval/bench_scale.py                                   # --sizes 10000,100000,1000000 --encoder hashing
+    python eval/bench_scale.py                   # --sizes 10000,100000,1000000 --encoder static:minilm (eval/RESULTS.md)
+    python eval/bench_scale.py --encoder hashing # model-free (hash:384): for machines without the [static] extra
     python eval/bench_scale.py --sizes 10000,100000              # the smaller sizes only
     python eval/bench_scale.py --sizes 300 --work /tmp/s --out /tmp/s/scale.json   # a smoke run (seconds)
 
@@ -14,9 +15,10 @@ For each size N it
    entity-like names (people, places, organisations, works; about three passages per title) that the sentences of
    other passages mention, plus years. Written block by block as JSONL (never the whole corpus in memory), in a
    worker subprocess; the same seed and size give the same bytes;
-2. builds the index with `hopqa index build CORPUS --model hash:DIM --faiss auto --json` as a subprocess (this
-   checkout's CLI), recording wall time, throughput, the child's peak RSS (os.wait4 rusage of that one child, plus
-   its VmHWM polled from /proc as a cross-check) and the size on disk of every index file;
+2. builds the index with `hopqa index build CORPUS --model MODEL --faiss auto --json` (static:minilm, or hash:DIM
+   with --encoder hashing) as a subprocess (this checkout's CLI), recording wall time, throughput, the child's peak
+   RSS (os.wait4 rusage of that one child, plus its VmHWM polled from /proc as a cross-check) and the size on disk
+   of every index file;
 3. serves it: a worker subprocess opens the index with `hopqa.open_index` (as `hopqa ask` does) and runs the same
    queries through `HybridIndex.search` in dense, BM25 and hybrid mode (the retrieval config `hopqa ask` uses),
    after a few separate warm-up queries; each search is timed with its query encoding (the per-process query cache
@@ -611,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=parse_sizes, default=parse_sizes("10000,100000,1000000"),
                     help="Corpus sizes in passages, comma-separated (10k, 1M accepted; default %(default)s).")
-    ap.add_argument("--encoder", default="hashing",
+    ap.add_argument("--encoder", default="static:minilm",
                     help="'hashing' (hash:DIM, model-free) or any `hopqa index build --model` value (default %(default)s).")
     ap.add_argument("--dim", type=int, default=384, help="Dimension of the hashing encoder (default %(default)s, MiniLM's).")
     ap.add_argument("--faiss", default="auto", help="`hopqa index build --faiss` (default %(default)s).")

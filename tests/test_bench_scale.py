@@ -61,7 +61,7 @@ def run(args: list[str]) -> tuple[dict, str]:
 def test_tiny_run_reports_every_figure_and_reuses_its_build(tmp_path):
     out = tmp_path / "scale.json"
     # An IVF index (not the exact Flat that "auto" gives below 100k), so the recall measured is that of an ANN index.
-    args = ["--sizes", "300", "--faiss", "IVF4,SQ8", "--queries", "30", "--warmup", "3", "--work", str(tmp_path / "w"),
+    args = ["--sizes", "300", "--encoder", "hashing", "--faiss", "IVF4,SQ8", "--queries", "30", "--warmup", "3", "--work", str(tmp_path / "w"),
             "--out", str(out)]
     line, _ = run(args)
     assert line["benchmark"] == "scale" and line["sizes"] == [300] and line["model"] == "hash:384"
