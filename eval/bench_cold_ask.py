@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import statistics
 import subprocess
@@ -68,13 +67,9 @@ def main(argv: list[str] | None = None) -> int:
                 answers.append(out.get("answer"))
             rows.append({"encoder": enc, "reader": reader, "median_s": round(statistics.median(walls), 3),
                          "walls_s": walls, "timings": timings, "answers": answers})
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        cpus = os.cpu_count()
     report = {"bench": "cold_ask", "date": time.strftime("%Y-%m-%d %H:%M:%S"), "commit": git_commit(),
               "command": shlex.join([Path(sys.executable).name, "eval/bench_cold_ask.py", *(argv or sys.argv[1:])]),
-              "machine": {**machine(), "cpus_usable": cpus}, "question": args.question, "rows": rows}
+              "machine": machine(), "question": args.question, "rows": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print("| encoder | reader | median s | runs s | reader s (model load s) | answer |")

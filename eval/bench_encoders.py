@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -40,24 +39,6 @@ DATASETS = {
 DEFAULT_OUT = ROOT / "eval" / "results" / "encoders.json"
 DEFAULT_ENCODERS = ["all-MiniLM-L6-v2", "onnx-int8:minilm", "static:minilm", "mpnet", "hash:256"]
 QUERY_SAMPLE = 50
-
-
-def cpu_model() -> str | None:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
-
-
-def git_commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 # ------------------------------------------------------------------------------------------------ child: one encoder
@@ -229,15 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     if static_row:
         targets["static_passages_per_s"] = static_row["throughput"]["passages_per_s"]
         targets["static_met"] = static_row["throughput"]["passages_per_s"] >= 5000
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        cpus = os.cpu_count()
+    from hopqa.provenance import git_commit, machine
+
     report = {
         "bench": "encoders", "date": time.strftime("%Y-%m-%d %H:%M:%S"), "commit": git_commit(),
         "command": " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv]),
-        "machine": {"cpu_model": cpu_model(), "cpus": os.cpu_count(), "cpus_usable": cpus,
-                    "loadavg_end": [round(x, 2) for x in os.getloadavg()], "python": platform.python_version()},
+        "machine": {**machine(), "loadavg_end": [round(x, 2) for x in os.getloadavg()]},
         "limit": args.limit, "batch_size": args.batch_size, "datasets": args.datasets,
         "results": results, "targets": targets,
     }

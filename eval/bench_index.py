@@ -59,8 +59,7 @@ def machine() -> dict:
 
     from hopqa.provenance import machine as provenance_machine
 
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {**provenance_machine(), "cores_usable": usable, "torch_threads": torch.get_num_threads()}
+    return {**provenance_machine(), "torch_threads": torch.get_num_threads()}
 
 
 def git_info() -> dict:

@@ -648,7 +648,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "scale", "issue": 12,
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": command, "commit": commit, "dirty": dirty,
-        "machine": {**machine(), "cpus_usable": len(os.sched_getaffinity(0)), "loadavg_before": load0,
+        "machine": {**machine(), "loadavg_before": load0,
                     "loadavg_after": loadavg()},
         "settings": {"encoder": args.encoder, "model": args.model, "faiss": args.faiss, "seed": args.seed,
                      "topics": args.topics,
@@ -663,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:
     m = report["machine"]
     print(f"### Scale benchmark ({report['date'][:10]}, commit {commit[:10]}{' + local changes' if dirty else ''}), "
           f"encoder {args.model}, FAISS {args.faiss}, {args.queries} queries, k={args.k}")
-    print(f"machine: {m.get('cpu')}, {m.get('cores')} cores ({m['cpus_usable']} usable), {m.get('ram_gib')} GiB RAM\n")
+    print(f"machine: {m.get('cpu')}, {m.get('cores')} cores ({m['cores_usable']} usable), {m.get('ram_gib')} GiB RAM\n")
     print(table(results))
     print(f"\nresults written to {args.out}", file=sys.stderr)
     print(json.dumps(summary_line(report, args.out)))

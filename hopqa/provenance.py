@@ -39,8 +39,9 @@ def machine() -> dict[str, Any]:
         mem = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError, AttributeError):
         pass
-    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(), "ram_gib": mem,
-            "python": platform.python_version()}
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(), "cores_usable": usable,
+            "ram_gib": mem, "python": platform.python_version()}
 
 
 def file_sha256(path: str | Path) -> str:

@@ -76,7 +76,7 @@ def test_tiny_run_reports_every_figure_and_reuses_its_build(tmp_path):
     assert set(r["index_components_bytes"]) >= {"passages.jsonl", "embeddings.npy", "dense.faiss", "bm25"}
     assert sum(r["index_components_bytes"].values()) == r["index_bytes"]
     report = json.loads(out.read_text(encoding="utf-8"))
-    assert report["command"] and report["commit"] and report["machine"]["cores"] and report["machine"]["cpus_usable"]
+    assert report["command"] and report["commit"] and report["machine"]["cores"] and report["machine"]["cores_usable"]
     res = report["results"][0]
     assert res["serving"]["latency"]["hybrid"]["count"] == 30 and res["recall"]["queries"] == 30
     assert {c["name"] for c in res["targets"]} == {"hybrid_p50_ms", "hybrid_p95_ms", "serving_rss_bytes",
